@@ -1,0 +1,12 @@
+/// The OpenCL C sources shipped inside the binary, by file name (e.g. "gemm.cl").
+public enum KernelSource {
+  /// Every embedded kernel file, keyed by its file name.
+  public static func embedded(_ name: String) -> String? {
+    guard let bytes = table[name] else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static let table: [String: [UInt8]] = [
+    "common.cl": PackageResources.common_cl,
+  ]
+}

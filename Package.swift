@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// MARK: - Products
+
+let package = Package(
+  name: "NTKit",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "NTKit", targets: ["NTKit"]),
+    .executable(name: "ntk", targets: ["ntk"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: - C libraries (system)
+    .systemLibrary(
+      name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .systemLibrary(
+      name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
+      providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+
+    // MARK: - OpenCL kernel sources, embedded in the binary
+    .target(
+      name: "NTKitKernels", path: "Kernels",
+      exclude: ["README.md"],
+      resources: [.embedInCode("cl")]),
+
+    // MARK: - Library
+    .target(
+      name: "NTKit",
+      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels"],
+      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+
+    // MARK: - Command-line tool
+    .executableTarget(
+      name: "ntk",
+      dependencies: [
+        "NTKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .testTarget(
+      name: "NTKitTests", dependencies: ["NTKit"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"]),
+  ]
+)

@@ -1,0 +1,2 @@
+import NTKit
+print(NTKitVersion.string)

@@ -1,0 +1,3 @@
+import XCTest
+@testable import NTKit
+final class SmokeTests: XCTestCase { func testVersion() { XCTAssertFalse(NTKitVersion.string.isEmpty) } }
