@@ -32,7 +32,11 @@ let package = Package(
     .target(
       name: "NTKit",
       dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels"],
-      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+      swiftSettings: [
+        // Raw device pointers cross threads inside documented parallel loops.
+        .swiftLanguageMode(.v5),
+        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+      ]),
 
     // MARK: - Command-line tool
     .executableTarget(
@@ -40,12 +44,14 @@ let package = Package(
       dependencies: [
         "NTKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Tests
     .testTarget(
       name: "NTKitTests", dependencies: ["NTKit"],
-      resources: [.copy("Fixtures")]),
-    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"]),
+      resources: [.copy("Fixtures")],
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

@@ -1,0 +1,380 @@
+import Dispatch
+import COpenBLAS
+
+/// The reference device: host memory, multithreaded OpenBLAS for products and
+/// plain loops (split over the cores) for everything element-wise. Always
+/// available; every other device is tested against it.
+public final class CPUDevice: ComputeDevice, @unchecked Sendable {
+  // @unchecked: the device holds no mutable state; each call works only on
+  // the buffers it is given.
+
+  public static let shared = CPUDevice()
+
+  public let info: DeviceInfo
+
+  public init() {
+    let threads = Int(openblas_get_num_threads())
+    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    info = DeviceInfo(
+      kind: .cpu, identifier: "cpu", name: "CPU (OpenBLAS \(core))", vendor: "OpenBLAS",
+      computeUnits: CPUThreads.count, globalMemoryBytes: physicalMemoryBytes(),
+      supportsF64: true, isGPU: false,
+      detail: "OpenBLAS threads: \(threads)")
+  }
+
+  public func supports(_ precision: Precision) -> Bool { true }
+
+  // MARK: Memory
+
+  public func makeBuffer<T: DeviceScalar>(_ type: T.Type, count: Int) throws -> DeviceBuffer<T> {
+    let storage = HostStorage<T>(count: max(count, 1))
+    return DeviceBuffer(count: count, handle: storage, hostPointer: storage.pointer)
+  }
+
+  /// A buffer over memory the caller owns and keeps alive (e.g. a memory-mapped output file).
+  public func wrap<T: DeviceScalar>(_ pointer: UnsafeMutablePointer<T>, count: Int) -> DeviceBuffer<T> {
+    DeviceBuffer(count: count, handle: nil, hostPointer: pointer)
+  }
+
+  public func write<T: DeviceScalar>(_ source: UnsafeBufferPointer<T>, to destination: BufferView<T>) throws {
+    guard let base = source.baseAddress, source.count > 0 else { return }
+    precondition(destination.offset + source.count <= destination.buffer.count, "write past the end of a buffer")
+    ptr(destination).update(from: base, count: source.count)
+  }
+
+  public func read<T: DeviceScalar>(_ source: BufferView<T>, into destination: UnsafeMutableBufferPointer<T>) throws {
+    guard let base = destination.baseAddress, destination.count > 0 else { return }
+    precondition(source.offset + destination.count <= source.buffer.count, "read past the end of a buffer")
+    base.update(from: ptr(source), count: destination.count)
+  }
+
+  public func fill<T: DeviceScalar>(_ destination: BufferView<T>, count: Int, value: T) throws {
+    ptr(destination).update(repeating: value, count: count)
+  }
+
+  public func copy<T: DeviceScalar>(_ source: BufferView<T>, to destination: BufferView<T>, count: Int) throws {
+    ptr(destination).update(from: ptr(source), count: count)
+  }
+
+  public func synchronize() throws {}
+
+  @inline(__always) func ptr<T>(_ v: BufferView<T>) -> UnsafeMutablePointer<T> {
+    v.buffer.hostPointer! + v.offset
+  }
+
+  // MARK: Linear algebra
+
+  public func gemm<T: DeviceScalar>(_ op: GemmOp<T>) throws {
+    guard op.m > 0, op.n > 0 else { return }
+    if op.k == 0 {
+      // BLAS leaves C untouched for k = 0 only with beta = 1; make it explicit.
+      for r in 0..<op.m { for c in 0..<op.n { ptr(op.c)[r * op.ldc + c] *= op.beta } }
+      return
+    }
+    T.blasGemm(op.transA, op.transB, op.m, op.n, op.k, op.alpha, ptr(op.a), op.lda, ptr(op.b), op.ldb,
+               op.beta, ptr(op.c), op.ldc)
+  }
+
+  /// Sub-tile edge for the fused structured-NTK accumulation: three tiles of
+  /// this size stay in a core's L2 cache (3 · 192² · 4 B ≈ 442 KB).
+  static let ntkSubTile = 192
+
+  public func ntkAccumulate<T: DeviceScalar>(_ op: NTKAccumulateOp<T>) throws {
+    let ts = CPUDevice.ntkSubTile
+    let m = op.multiplicity
+    let tilesI = (op.rows1 + ts - 1) / ts
+    let tilesJ = (op.rows2 + ts - 1) / ts
+    let total = tilesI * tilesJ
+    guard total > 0 else { return }
+    let a1 = ptr(op.a1), a2 = ptr(op.a2), g1 = ptr(op.g1), g2 = ptr(op.g2), out = ptr(op.out)
+    let workers = min(CPUThreads.count, total)
+    let blasThreads = openblas_get_num_threads()
+    if workers > 1 { openblas_set_num_threads(1) }
+    defer { if workers > 1 { openblas_set_num_threads(blasThreads) } }
+    let run: (Int) -> Void = { w in
+      let ka = UnsafeMutablePointer<T>.allocate(capacity: ts * ts)
+      let kg = UnsafeMutablePointer<T>.allocate(capacity: ts * ts * m * m)
+      defer { ka.deallocate(); kg.deallocate() }
+      var t = w
+      while t < total {
+        let i0 = (t / tilesJ) * ts, j0 = (t % tilesJ) * ts
+        let ni = min(ts, op.rows1 - i0), nj = min(ts, op.rows2 - j0)
+        if op.ka > 0 {
+          T.blasGemm(false, true, ni, nj, op.ka, op.scaleA, a1 + i0 * op.ka, op.ka, a2 + j0 * op.ka, op.ka,
+                     0, ka, nj)
+        } else {
+          ka.update(repeating: 0, count: ni * nj)
+        }
+        T.blasGemm(false, true, ni * m, nj * m, op.kg, 1, g1 + i0 * m * op.kg, op.kg, g2 + j0 * m * op.kg, op.kg,
+                   0, kg, nj * m)
+        let c = op.c
+        if m == 1 {
+          for i in 0..<ni {
+            let o = out + (i0 + i) * op.ldo + j0
+            let ra = ka + i * nj, rg = kg + i * nj
+            for j in 0..<nj { o[j] += (ra[j] + c) * rg[j] }
+          }
+        } else {
+          for i in 0..<ni {
+            for a in 0..<m {
+              let o = out + ((i0 + i) * m + a) * op.ldo + j0 * m
+              let rg = kg + (i * m + a) * nj * m
+              for j in 0..<nj {
+                let factor = ka[i * nj + j] + c
+                for b in 0..<m { o[j * m + b] += factor * rg[j * m + b] }
+              }
+            }
+          }
+        }
+        t += workers
+      }
+    }
+    if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+  }
+
+  public func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws {
+    let p = ptr(x), v = ptr(vector)
+    parallelFor(rows, minimumChunk: max(1, 16384 / max(cols, 1))) { range in
+      for r in range {
+        let row = p + r * cols
+        for c in 0..<cols { row[c] += scale * v[c] }
+      }
+    }
+  }
+
+  public func columnSums<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, scale: T, into out: BufferView<T>) throws {
+    let p = ptr(x), o = ptr(out)
+    o.update(repeating: 0, count: cols)
+    for r in 0..<rows {
+      let row = p + r * cols
+      for c in 0..<cols { o[c] += row[c] }
+    }
+    if scale != 1 { for c in 0..<cols { o[c] *= scale } }
+  }
+
+  // MARK: Layers
+
+  public func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws {
+    let zp = ptr(z), yp = ptr(y)
+    parallelFor(count, minimumChunk: 32768) { range in
+      switch act {
+      case .relu: for i in range { let v = zp[i]; yp[i] = v > 0 ? v : 0 }
+      case .identity: if zp != yp { for i in range { yp[i] = zp[i] } }
+      default: for i in range { yp[i] = act.apply(zp[i]) }
+      }
+    }
+  }
+
+  public func activationBackward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, cotangent g: BufferView<T>,
+                                                  n: Int, m: Int, width: Int) throws {
+    if case .identity = act { return }
+    let zp = ptr(z), gp = ptr(g)
+    parallelFor(n, minimumChunk: max(1, 16384 / max(width * m, 1))) { range in
+      for i in range {
+        let zr = zp + i * width
+        for a in 0..<m {
+          let gr = gp + (i * m + a) * width
+          switch act {
+          case .relu: for k in 0..<width where !(zr[k] > 0) { gr[k] = 0 }
+          default: for k in 0..<width { gr[k] *= act.derivative(zr[k]) }
+          }
+        }
+      }
+    }
+  }
+
+  public func im2col<T: DeviceScalar>(_ g: ConvGeometry, input: BufferView<T>, cols: BufferView<T>, n: Int) throws {
+    let src = ptr(input), dst = ptr(cols)
+    let patch = g.patch, positions = g.positions
+    parallelFor(n, minimumChunk: max(1, 65536 / max(positions * patch, 1))) { range in
+      for s in range {
+        let image = src + s * g.inputSize
+        for oy in 0..<g.outH {
+          for ox in 0..<g.outW {
+            let row = dst + (s * positions + oy * g.outW + ox) * patch
+            var k = 0
+            for ky in 0..<g.kh {
+              let y = oy * g.sh + ky - g.padTop
+              for kx in 0..<g.kw {
+                let x = ox * g.sw + kx - g.padLeft
+                if y >= 0, y < g.inH, x >= 0, x < g.inW {
+                  let pixel = image + (y * g.inW + x) * g.inC
+                  for c in 0..<g.inC { row[k + c] = pixel[c] }
+                } else {
+                  for c in 0..<g.inC { row[k + c] = 0 }
+                }
+                k += g.inC
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  public func col2im<T: DeviceScalar>(_ g: ConvGeometry, cols: BufferView<T>, input: BufferView<T>, n: Int) throws {
+    let src = ptr(cols), dst = ptr(input)
+    let patch = g.patch, positions = g.positions
+    parallelFor(n, minimumChunk: max(1, 65536 / max(positions * patch, 1))) { range in
+      for s in range {
+        let image = dst + s * g.inputSize
+        image.update(repeating: 0, count: g.inputSize)
+        for oy in 0..<g.outH {
+          for ox in 0..<g.outW {
+            let row = src + (s * positions + oy * g.outW + ox) * patch
+            var k = 0
+            for ky in 0..<g.kh {
+              let y = oy * g.sh + ky - g.padTop
+              for kx in 0..<g.kw {
+                let x = ox * g.sw + kx - g.padLeft
+                if y >= 0, y < g.inH, x >= 0, x < g.inW {
+                  let pixel = image + (y * g.inW + x) * g.inC
+                  for c in 0..<g.inC { pixel[c] += row[k + c] }
+                }
+                k += g.inC
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  public func avgPoolForward<T: DeviceScalar>(_ p: PoolGeometry, input: BufferView<T>, output: BufferView<T>, n: Int) throws {
+    let src = ptr(input), dst = ptr(output)
+    let inv = 1 / T(Float(p.wh * p.ww))
+    parallelFor(n, minimumChunk: 16) { range in
+      for s in range {
+        let image = src + s * p.inputSize, out = dst + s * p.outputSize
+        for oy in 0..<p.outH {
+          for ox in 0..<p.outW {
+            let o = out + (oy * p.outW + ox) * p.channels
+            for c in 0..<p.channels { o[c] = 0 }
+            for dy in 0..<p.wh {
+              for dx in 0..<p.ww {
+                let pixel = image + ((oy * p.sh + dy) * p.inW + ox * p.sw + dx) * p.channels
+                for c in 0..<p.channels { o[c] += pixel[c] }
+              }
+            }
+            for c in 0..<p.channels { o[c] *= inv }
+          }
+        }
+      }
+    }
+  }
+
+  public func avgPoolBackward<T: DeviceScalar>(_ p: PoolGeometry, output: BufferView<T>, input: BufferView<T>, n: Int) throws {
+    let src = ptr(output), dst = ptr(input)
+    let inv = 1 / T(Float(p.wh * p.ww))
+    parallelFor(n, minimumChunk: 16) { range in
+      for s in range {
+        let image = dst + s * p.inputSize, out = src + s * p.outputSize
+        image.update(repeating: 0, count: p.inputSize)
+        for oy in 0..<p.outH {
+          for ox in 0..<p.outW {
+            let o = out + (oy * p.outW + ox) * p.channels
+            for dy in 0..<p.wh {
+              for dx in 0..<p.ww {
+                let pixel = image + ((oy * p.sh + dy) * p.inW + ox * p.sw + dx) * p.channels
+                for c in 0..<p.channels { pixel[c] += o[c] * inv }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  public func identityCotangent<T: DeviceScalar>(_ out: BufferView<T>, n: Int, m: Int) throws {
+    let p = ptr(out)
+    p.update(repeating: 0, count: n * m * m)
+    for i in 0..<n { for a in 0..<m { p[(i * m + a) * m + a] = 1 } }
+  }
+
+  // MARK: Selection and training
+
+  public func rowDistances<T: DeviceScalar>(_ metric: DistanceMetric, a: BufferView<T>, b: BufferView<T>,
+                                            out: BufferView<T>, n: Int, d: Int) throws {
+    let ap = ptr(a), bp = ptr(b), op = ptr(out)
+    parallelFor(n, minimumChunk: max(1, 32768 / max(d, 1))) { range in
+      for i in range {
+        op[i] = T(rowDistance(metric, ap + i * d, bp + i * d, d))
+      }
+    }
+  }
+
+  public func argmax<T: DeviceScalar>(_ values: BufferView<T>, excluded: BufferView<T>?, count: Int) throws -> (index: Int, value: Double)? {
+    let v = ptr(values)
+    let x = excluded.map { ptr($0) }
+    var best = -1
+    var bestValue = -T.infinity
+    for i in 0..<count {
+      if let x, x[i] != 0 { continue }
+      let value = v[i]
+      // NaN never wins; ties keep the lowest index.
+      if best < 0 || value > bestValue { best = i; bestValue = value.isNaN ? -T.infinity : value }
+    }
+    return best < 0 ? nil : (best, Double(bestValue.double))
+  }
+
+  public func adamStep<T: DeviceScalar>(_ h: AdamHyper, step: Int, parameters: BufferView<T>, gradients: BufferView<T>,
+                                        m: BufferView<T>, v: BufferView<T>, count: Int) throws {
+    let p = ptr(parameters), g = ptr(gradients), mp = ptr(m), vp = ptr(v)
+    let b1 = T(Float(h.beta1)), b2 = T(Float(h.beta2))
+    let c1 = 1 - libm_pow(h.beta1, Double(step)), c2 = 1 - libm_pow(h.beta2, Double(step))
+    let lr = T(Float(h.learningRate / c1))
+    let invC2 = T(Float(1 / c2))
+    let eps = T(Float(h.epsilon)), wd = T(Float(h.weightDecay))
+    for i in 0..<count {
+      let grad = g[i] + wd * p[i]
+      mp[i] = b1 * mp[i] + (1 - b1) * grad
+      vp[i] = b2 * vp[i] + (1 - b2) * grad * grad
+      p[i] -= lr * mp[i] / ((vp[i] * invC2).squareRoot() + eps)
+    }
+  }
+
+  public func axpy<T: DeviceScalar>(_ alpha: T, _ y: BufferView<T>, _ x: BufferView<T>, count: Int) throws {
+    let yp = ptr(y), xp = ptr(x)
+    for i in 0..<count { xp[i] += alpha * yp[i] }
+  }
+}
+
+/// One distance between two rows, in float64 (see `DistanceMetric`).
+@inline(__always)
+func rowDistance<T: DeviceScalar>(_ metric: DistanceMetric, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: Int) -> Double {
+  switch metric {
+  case .mse, .l2:
+    var s = 0.0
+    for k in 0..<d { let e = Double(a[k].double - b[k].double); s += e * e }
+    return metric == .mse ? s / Double(max(d, 1)) : s.squareRoot()
+  case .l1:
+    var s = 0.0
+    for k in 0..<d { s += abs(a[k].double - b[k].double) }
+    return s
+  case .lp(let p):
+    var s = 0.0
+    for k in 0..<d { s += libm_pow(abs(a[k].double - b[k].double), p) }
+    return libm_pow(s, 1 / p)
+  case .cosine, .angular:
+    var ab = 0.0, aa = 0.0, bb = 0.0
+    for k in 0..<d {
+      let x = a[k].double, y = b[k].double
+      ab += x * y; aa += x * x; bb += y * y
+    }
+    let denominator = (aa * bb).squareRoot()
+    let cosine = denominator > 0 ? min(1, max(-1, ab / denominator)) : 0
+    return metric == .cosine ? 1 - cosine : libm_acos(cosine) / Double.pi
+  }
+}
+
+/// Host memory owned by a CPU buffer.
+final class HostStorage<T>: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<T>
+  let count: Int
+  init(count: Int) {
+    self.count = count
+    pointer = .allocate(capacity: count)
+    (UnsafeMutableRawPointer(pointer)).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<T>.stride)
+  }
+  deinit { pointer.deallocate() }
+}

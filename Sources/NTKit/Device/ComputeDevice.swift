@@ -1,0 +1,221 @@
+/// What kind of backend a device is.
+public enum DeviceKind: String, Sendable {
+  case cpu, opencl
+}
+
+/// A device as `ntk devices` lists it.
+public struct DeviceInfo: Sendable, Equatable {
+  public var kind: DeviceKind
+  /// Short identifier, e.g. "cpu" or "opencl:0:1".
+  public var identifier: String
+  public var name: String
+  public var vendor: String
+  public var computeUnits: Int
+  public var globalMemoryBytes: Int
+  public var supportsF64: Bool
+  /// True for a GPU (what `--device auto` prefers).
+  public var isGPU: Bool
+  /// Free-form extra facts (BLAS threads, OpenCL version, …).
+  public var detail: String
+}
+
+/// A block of device memory holding `count` values of `T`.
+///
+/// Backends keep their own handle in `handle`; a device whose memory the host
+/// can address directly (the CPU) also sets `hostPointer`.
+public final class DeviceBuffer<T: DeviceScalar>: @unchecked Sendable {
+  public let count: Int
+  public let handle: AnyObject?
+  public let hostPointer: UnsafeMutablePointer<T>?
+
+  public init(count: Int, handle: AnyObject?, hostPointer: UnsafeMutablePointer<T>?) {
+    self.count = count
+    self.handle = handle
+    self.hostPointer = hostPointer
+  }
+}
+
+/// A window into a buffer: `buffer[offset...]`.
+public struct BufferView<T: DeviceScalar>: @unchecked Sendable {
+  public var buffer: DeviceBuffer<T>
+  public var offset: Int
+  public init(_ buffer: DeviceBuffer<T>, offset: Int = 0) {
+    self.buffer = buffer
+    self.offset = offset
+  }
+  public func advanced(by n: Int) -> BufferView<T> { BufferView(buffer, offset: offset + n) }
+}
+
+extension DeviceBuffer {
+  public var view: BufferView<T> { BufferView(self) }
+  public func view(at offset: Int) -> BufferView<T> { BufferView(self, offset: offset) }
+}
+
+/// `C = alpha·op(A)·op(B) + beta·C`, all row-major: op(A) is m×k, op(B) is k×n,
+/// C is m×n; `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
+public struct GemmOp<T: DeviceScalar> {
+  public var transA = false, transB = false
+  public var m: Int, n: Int, k: Int
+  public var alpha: T = 1, beta: T = 0
+  public var a: BufferView<T>, lda: Int
+  public var b: BufferView<T>, ldb: Int
+  public var c: BufferView<T>, ldc: Int
+
+  public init(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: T = 1,
+              a: BufferView<T>, lda: Int, b: BufferView<T>, ldb: Int,
+              beta: T = 0, c: BufferView<T>, ldc: Int) {
+    self.transA = transA; self.transB = transB
+    self.m = m; self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+    self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
+  }
+
+  var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+}
+
+/// The structured-NTK accumulation of one dense layer into one output tile:
+///
+///     out[(i·mult + a), (j·mult + b)] += (scaleA · (A1 A2ᵀ)[i, j] + c) · (G1 G2ᵀ)[(i·mult + a), (j·mult + b)]
+///
+/// A1: rows1 × ka, A2: rows2 × ka (the layer inputs of two sample blocks);
+/// G1: (rows1·mult) × kg, G2: (rows2·mult) × kg (their output cotangents).
+/// Trace mode passes mult = 1 with G rows of length M·fan_out (Σ over outputs
+/// is part of the inner product); full mode passes mult = M with G rows of
+/// length fan_out. out has row stride `ldo`. No N×N temporary beyond the tile.
+public struct NTKAccumulateOp<T: DeviceScalar> {
+  public var rows1: Int, rows2: Int, multiplicity: Int
+  public var ka: Int, kg: Int
+  public var scaleA: T, c: T
+  public var a1: BufferView<T>, a2: BufferView<T>
+  public var g1: BufferView<T>, g2: BufferView<T>
+  public var out: BufferView<T>, ldo: Int
+
+  var flops: Double {
+    let pairs = Double(rows1) * Double(rows2)
+    let m = Double(multiplicity)
+    return 2 * pairs * Double(ka) + 2 * pairs * m * m * Double(kg) + 2 * pairs * m * m
+  }
+}
+
+/// Row-wise distances of the RND issue, larger = more novel.
+public enum DistanceMetric: Sendable, Equatable {
+  /// mean over the row of (a − b)²: the paper's.
+  case mse
+  case l1
+  case l2
+  case lp(Double)
+  /// 1 − cos(a, b).
+  case cosine
+  /// arccos(cos(a, b)) / π.
+  case angular
+}
+
+/// Adam hyper-parameters; `step` is 1-based (bias correction 1 − β^step).
+public struct AdamHyper: Sendable, Equatable {
+  public var learningRate: Double = 1e-3
+  public var beta1: Double = 0.9
+  public var beta2: Double = 0.999
+  public var epsilon: Double = 1e-8
+  public var weightDecay: Double = 0
+  public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+              epsilon: Double = 1e-8, weightDecay: Double = 0) {
+    self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
+    self.epsilon = epsilon; self.weightDecay = weightDecay
+  }
+}
+
+/// The compute primitives every backend implements. Jacobians, the NTK Gram,
+/// training and RND selection are written once on top of these.
+///
+/// Conventions: row-major matrices; activations and cotangents NHWC, one row
+/// per sample; a cotangent batch for `m` outputs of `n` samples is laid out
+/// `[n, m, width]`. All buffers are the device's own; host data moves only
+/// through `write`/`read`.
+public protocol ComputeDevice: AnyObject, Sendable {
+  var info: DeviceInfo { get }
+  func supports(_ precision: Precision) -> Bool
+
+  // MARK: Memory
+  /// A zero-filled buffer.
+  func makeBuffer<T: DeviceScalar>(_ type: T.Type, count: Int) throws -> DeviceBuffer<T>
+  func write<T: DeviceScalar>(_ source: UnsafeBufferPointer<T>, to destination: BufferView<T>) throws
+  func read<T: DeviceScalar>(_ source: BufferView<T>, into destination: UnsafeMutableBufferPointer<T>) throws
+  func fill<T: DeviceScalar>(_ destination: BufferView<T>, count: Int, value: T) throws
+  /// Device-to-device copy of `count` values (regions must not overlap).
+  func copy<T: DeviceScalar>(_ source: BufferView<T>, to destination: BufferView<T>, count: Int) throws
+  /// Waits for queued work.
+  func synchronize() throws
+
+  // MARK: Linear algebra
+  func gemm<T: DeviceScalar>(_ op: GemmOp<T>) throws
+  func ntkAccumulate<T: DeviceScalar>(_ op: NTKAccumulateOp<T>) throws
+  /// `x[r, c] += scale · v[c]` for an rows × cols matrix.
+  func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws
+  /// `out[c] = scale · Σ_r x[r, c]` for an rows × cols matrix.
+  func columnSums<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, scale: T, into out: BufferView<T>) throws
+
+  // MARK: Layers
+  /// `y = σ(z)` element-wise over `count` values (y may alias z).
+  func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws
+  /// `g[i, a, k] *= σ'(z[i, k])` for z: n × width, g: n × m × width.
+  func activationBackward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, cotangent g: BufferView<T>,
+                                           n: Int, m: Int, width: Int) throws
+  /// Patches of an NHWC batch: input n × (H·W·C) → cols (n·positions) × patch, zero padding.
+  func im2col<T: DeviceScalar>(_ geometry: ConvGeometry, input: BufferView<T>, cols: BufferView<T>, n: Int) throws
+  /// The adjoint of im2col: input cotangent (n × H·W·C) = Σ of patch cotangents (overwrites).
+  func col2im<T: DeviceScalar>(_ geometry: ConvGeometry, cols: BufferView<T>, input: BufferView<T>, n: Int) throws
+  func avgPoolForward<T: DeviceScalar>(_ pool: PoolGeometry, input: BufferView<T>, output: BufferView<T>, n: Int) throws
+  /// Input cotangent from output cotangent (overwrites the input cotangent).
+  func avgPoolBackward<T: DeviceScalar>(_ pool: PoolGeometry, output: BufferView<T>, input: BufferView<T>, n: Int) throws
+  /// For each sample i and output a: `out[i, a, b] = (a == b ? 1 : 0)`, n × m × m.
+  func identityCotangent<T: DeviceScalar>(_ out: BufferView<T>, n: Int, m: Int) throws
+
+  // MARK: Selection and training
+  /// `out[i] = D(a[i, :], b[i, :])` for n rows of width d.
+  func rowDistances<T: DeviceScalar>(_ metric: DistanceMetric, a: BufferView<T>, b: BufferView<T>,
+                                     out: BufferView<T>, n: Int, d: Int) throws
+  /// The largest `values[i]` with `excluded[i] == 0` (ties: lowest index), back to the host;
+  /// nil when every entry is excluded.
+  func argmax<T: DeviceScalar>(_ values: BufferView<T>, excluded: BufferView<T>?, count: Int) throws -> (index: Int, value: Double)?
+  /// One Adam step on `count` parameters with moments m, v (bias-corrected by `step`).
+  func adamStep<T: DeviceScalar>(_ hyper: AdamHyper, step: Int, parameters: BufferView<T>, gradients: BufferView<T>,
+                                 m: BufferView<T>, v: BufferView<T>, count: Int) throws
+  /// `x += alpha · y` over `count` values (used for SGD and reductions).
+  func axpy<T: DeviceScalar>(_ alpha: T, _ y: BufferView<T>, _ x: BufferView<T>, count: Int) throws
+}
+
+extension ComputeDevice {
+  /// A buffer holding `values`.
+  public func upload<T: DeviceScalar>(_ values: [T]) throws -> DeviceBuffer<T> {
+    let buffer = try makeBuffer(T.self, count: max(values.count, 1))
+    try values.withUnsafeBufferPointer { try write($0, to: buffer.view) }
+    return buffer
+  }
+
+  /// `count` values from `view`, back on the host.
+  public func download<T: DeviceScalar>(_ view: BufferView<T>, count: Int) throws -> [T] {
+    var out = [T](repeating: 0, count: count)
+    try out.withUnsafeMutableBufferPointer { try read(view, into: $0) }
+    return out
+  }
+}
+
+/// A batch of `count` GEMMs, the i-th on `a + i·strideA`, `b + i·strideB`,
+/// `c + i·strideC` (a stride of 0 shares the operand).
+public struct BatchedGemmOp<T: DeviceScalar> {
+  public var op: GemmOp<T>
+  public var count: Int
+  public var strideA: Int, strideB: Int, strideC: Int
+}
+
+extension ComputeDevice {
+  /// Default: one `gemm` per batch entry. Backends may fuse the batch.
+  public func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws {
+    var op = batch.op
+    for i in 0..<batch.count {
+      op.a = batch.op.a.advanced(by: i * batch.strideA)
+      op.b = batch.op.b.advanced(by: i * batch.strideB)
+      op.c = batch.op.c.advanced(by: i * batch.strideC)
+      try gemm(op)
+    }
+  }
+}

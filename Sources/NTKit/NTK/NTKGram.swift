@@ -1,0 +1,240 @@
+import Dispatch
+
+/// Options of an NTK Gram computation.
+public struct GramOptions: Sendable {
+  public var mode: NTKMode = .trace
+  /// Cap on the temporaries (feature blocks, propagation buffers, tiles), bytes;
+  /// the output itself is not counted.
+  public var memoryBudget: Int = GramOptions.defaultMemoryBudget
+  /// Samples per feature block / output tile; nil picks the largest the budget allows.
+  public var blockSize: Int?
+  /// Force one strategy for every layer that allows it (tests, benchmarks).
+  public var forceStrategy: LayerStrategy?
+  /// Called after each output tile with (tiles done, tiles in all).
+  public var progress: (@Sendable (Int, Int) -> Void)?
+  /// Polled between tiles; true stops the work with `NTKitError.interrupted`.
+  public var isCancelled: (@Sendable () -> Bool)?
+  /// Compute every tile instead of the upper triangle and its mirror (tests).
+  public var computeLowerTriangle = false
+
+  /// 1 GiB: the clarified default. Enough for N = 20 000 of the Fuel net with
+  /// all features resident, and far below the machines' 24 GiB.
+  public static let defaultMemoryBudget = 1 << 30
+
+  public init(mode: NTKMode = .trace) { self.mode = mode }
+}
+
+/// What a Gram computation did, for `--verbose` and benchmarks.
+public struct GramReport: Sendable {
+  public var plan: GramPlan
+  public var blockSize: Int
+  public var residentFeatures: Bool
+  public var tiles: Int
+  public var flops: Double
+  public var seconds: Double
+  public var temporaryBytes: Int
+}
+
+/// The empirical NTK Θ(X₁, X₂) of a network, tiled so that memory stays within
+/// a budget, on any `ComputeDevice`.
+///
+/// Features are computed per block of samples (layer inputs A and output
+/// cotangents G for structured layers, Jacobian blocks Φ for explicit ones),
+/// kept resident when they fit in half the budget and recomputed per block
+/// otherwise. Each output tile accumulates every layer's contribution; for
+/// X₂ = X₁ only tiles of the upper triangle are computed and then mirrored.
+public enum NTKGram {
+  /// Θ written row-major into `output`: N₁ × N₂ (trace) or [N₁, M, N₂, M] (full).
+  public static func compute<T: DeviceScalar>(
+    network: Network, parameters: ModelParameters, inputs1: Tensor, inputs2: Tensor? = nil,
+    device: any ComputeDevice, options: GramOptions = GramOptions(),
+    output: UnsafeMutableBufferPointer<T>
+  ) throws -> GramReport {
+    let start = monotonicSeconds()
+    let plan0 = GramPlan(network: network, mode: options.mode, force: options.forceStrategy)
+    let m = network.outputSize
+    let mult = options.mode == .trace ? 1 : m
+    let n1 = inputs1.rows, n2 = inputs2?.rows ?? n1
+    let symmetric = inputs2 == nil && !options.computeLowerTriangle
+    guard n1 > 0, n2 > 0 else { throw NTKitError.invalidArgument("the NTK needs at least one input sample") }
+    for x in [inputs1] + (inputs2.map { [$0] } ?? []) where x.rowLength != network.inputSize {
+      throw NTKitError.shapeMismatch(context: "inputs", expected: "\(network.inputSize) values per sample (input_shape \(network.spec.inputShape))",
+                                     found: "\(x.rowLength) (shape \(x.shape))")
+    }
+    let ldo = n2 * mult
+    precondition(output.count >= n1 * mult * ldo, "output too small")
+    let size = MemoryLayout<T>.stride
+    let hostOutput = device.info.kind == .cpu
+
+    // Memory plan.
+    let featureBytes = plan0.featuresPerSample * size
+    let propagateCap = min(max(n1, n2), 256)
+    let propagatorBytes = Propagator<T>.bytesPerSample(network, multiplicity: m) * propagateCap
+    let sameSet = inputs2 == nil
+    let allSamples = sameSet ? n1 : n1 + n2
+    var block: Int
+    var resident: Bool
+    func tileBytes(_ b: Int) -> Int { hostOutput ? 0 : b * b * mult * mult * size }
+    let cpuScratch = CPUThreads.count * 2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTile * mult * mult * size
+    let fixed = propagatorBytes + cpuScratch
+    if let forced = options.blockSize {
+      block = max(1, forced)
+      resident = fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
+    } else if fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
+      resident = true
+      block = 1024
+    } else {
+      resident = false
+      // two feature blocks + one tile within the budget
+      var b = 4096
+      while b > 8 && fixed + 2 * b * featureBytes + tileBytes(b) > options.memoryBudget { b = b * 3 / 4 }
+      block = b
+    }
+    let needed = fixed + (resident ? allSamples : 2 * block) * featureBytes + tileBytes(block)
+    guard needed <= options.memoryBudget else {
+      throw NTKitError.memoryBudget(needed: needed, budget: options.memoryBudget,
+                                    hint: "raise --memory-budget or use fewer samples")
+    }
+
+    // Device state.
+    let theta = try device.upload(parameters.values.map { T($0) })
+    let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
+                                       capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
+    var plan = plan0
+    let storeCapacity = resident ? allSamples : block
+    var offset = 0
+    for i in plan.layers.indices {
+      plan.layers[i].offset = offset
+      offset += storeCapacity * plan.layers[i].featureWidth
+    }
+    let store1 = try device.makeBuffer(T.self, count: offset)
+    let store2 = resident || sameSet && false ? store1 : try device.makeBuffer(T.self, count: offset)
+    let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
+    let outBuffer: DeviceBuffer<T>? = hostOutput ? (device as! CPUDevice).wrap(output.baseAddress!, count: output.count) : nil
+
+    /// Features of samples `range` of `x` into `store` at sample slot `slot`.
+    func features(_ x: Tensor, _ range: Range<Int>, into store: DeviceBuffer<T>, slot: Int) throws {
+      var lo = range.lowerBound
+      while lo < range.upperBound {
+        let n = min(propagator.capacity, range.upperBound - lo)
+        let chunk = x.data[lo * network.inputSize..<(lo + n) * network.inputSize].map { T($0) }
+        try chunk.withUnsafeBufferPointer { try device.write($0, to: propagator.input.view) }
+        try propagator.forward(n: n)
+        let s = slot + (lo - range.lowerBound)
+        var layerIndex = plan.layers.count - 1
+        try propagator.backward(n: n, seed: nil) { k, a, g in
+          while plan.layers[layerIndex].layerIndex != k { layerIndex -= 1 }
+          let l = plan.layers[layerIndex]
+          let base = store.view(at: l.offset)
+          switch l.strategy {
+          case .structured:
+            let fi = a.geometry.inC, fo = a.geometry.outC
+            try device.copy(propagator.layerInput(k), to: base.advanced(by: s * fi), count: n * fi)
+            try device.copy(g, to: base.advanced(by: storeCapacity * fi + s * m * fo), count: n * m * fo)
+          case .explicit:
+            try propagator.jacobianBlock(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
+                                         ld: a.parameterCount)
+          }
+        }
+        lo += n
+      }
+    }
+
+    /// Accumulates every layer into the tile for store1 rows [s1, s1+r1) × store2 rows [s2, s2+r2).
+    func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int) throws {
+      for l in plan.layers {
+        let a = l.affine
+        switch l.strategy {
+        case .structured:
+          let fi = a.geometry.inC, fo = a.geometry.outC
+          let gBase = storeCapacity * fi
+          let ws = T(a.weightScale), bs = T(a.biasScale)
+          try device.ntkAccumulate(NTKAccumulateOp(
+            rows1: r1, rows2: r2, multiplicity: mult, ka: fi, kg: options.mode == .trace ? m * fo : fo,
+            scaleA: ws * ws, c: a.hasBias ? bs * bs : 0,
+            a1: store1.view(at: l.offset + s1 * fi), a2: store2.view(at: l.offset + s2 * fi),
+            g1: store1.view(at: l.offset + gBase + s1 * m * fo), g2: store2.view(at: l.offset + gBase + s2 * m * fo),
+            out: out, ldo: ldo))
+        case .explicit:
+          let k = options.mode == .trace ? m * a.parameterCount : a.parameterCount
+          try device.gemm(GemmOp(transB: true, m: r1 * mult, n: r2 * mult, k: k, alpha: 1,
+                                 a: store1.view(at: l.offset + s1 * l.featureWidth), lda: k,
+                                 b: store2.view(at: l.offset + s2 * l.featureWidth), ldb: k,
+                                 beta: 1, c: out, ldc: ldo))
+        }
+      }
+    }
+
+    // Block lists.
+    let blocks1 = stride(from: 0, to: n1, by: block).map { $0..<min(n1, $0 + block) }
+    let blocks2 = stride(from: 0, to: n2, by: block).map { $0..<min(n2, $0 + block) }
+    var work: [(Int, Int)] = []
+    for i in blocks1.indices { for j in blocks2.indices where !symmetric || j >= i { work.append((i, j)) } }
+    let x2 = inputs2 ?? inputs1
+    let offset2 = sameSet ? 0 : n1
+    if resident {
+      try features(inputs1, 0..<n1, into: store1, slot: 0)
+      if !sameSet { try features(x2, 0..<n2, into: store1, slot: n1) }
+    }
+    var loadedRow = -1
+    for (done, (bi, bj)) in work.enumerated() {
+      if options.isCancelled?() == true { throw NTKitError.interrupted }
+      let I = blocks1[bi], J = blocks2[bj]
+      let s1: Int, s2: Int
+      if resident {
+        s1 = I.lowerBound
+        s2 = offset2 + J.lowerBound
+      } else {
+        if loadedRow != bi { try features(inputs1, I, into: store1, slot: 0); loadedRow = bi }
+        try features(x2, J, into: store2, slot: 0)
+        s1 = 0; s2 = 0
+      }
+      let r1 = I.count, r2 = J.count
+      if let outBuffer {
+        let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
+        for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
+        try accumulate(s1, r1, s2, r2, into: view, ldo: ldo)
+      } else if let tile {
+        try device.fill(tile.view, count: r1 * mult * r2 * mult, value: 0)
+        try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult)
+        for r in 0..<r1 * mult {
+          let dst = UnsafeMutableBufferPointer(rebasing: output[((I.lowerBound * mult + r) * ldo + J.lowerBound * mult)...].prefix(r2 * mult))
+          try device.read(tile.view(at: r * r2 * mult), into: dst)
+        }
+      }
+      options.progress?(done + 1, work.count)
+    }
+    try device.synchronize()
+    if symmetric { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
+    return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
+                      flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
+                      seconds: monotonicSeconds() - start, temporaryBytes: needed)
+  }
+
+  /// Copies the upper block triangle to the lower one: out[j, i] = out[i, j]
+  /// for the blocks below the diagonal (diagonal blocks were computed whole).
+  static func mirrorUpperToLower<T>(_ out: UnsafeMutableBufferPointer<T>, rows: Int, block: Int) {
+    let base = out.baseAddress!
+    let blocks = (rows + block - 1) / block
+    // Each lower block row is written by one worker.
+    parallelFor(blocks, minimumChunk: 1) { range in
+      for bi in range {
+        let i0 = bi * block, i1 = min(rows, i0 + block)
+        for bj in 0..<bi {
+          let j0 = bj * block, j1 = min(rows, j0 + block)
+          var i = i0
+          while i < i1 {
+            let ie = min(i1, i + 32)
+            var j = j0
+            while j < j1 {
+              let je = min(j1, j + 32)
+              for r in i..<ie { for c in j..<je { base[r * rows + c] = base[c * rows + r] } }
+              j = je
+            }
+            i = ie
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/// Forward outputs and per-sample Jacobians of a network over a batch of
+/// inputs, in blocks on any device.
+public enum NetworkEvaluation {
+  /// Samples per propagation block: large enough for BLAS efficiency, small
+  /// enough that conv nets with M cotangents per sample stay within memory.
+  static let blockSamples = 256
+
+  static func checkInputs(_ network: Network, _ inputs: Tensor) throws {
+    guard inputs.rowLength == network.inputSize, inputs.shape.count >= 1 else {
+      throw NTKitError.shapeMismatch(
+        context: "inputs", expected: "[N, \(network.spec.inputShape.map(String.init).joined(separator: ", "))]",
+        found: "\(inputs.shape)")
+    }
+  }
+
+  /// f(X): N × M.
+  public static func forward<T: DeviceScalar>(
+    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice, as: T.Type = Float.self
+  ) throws -> [T] {
+    try checkInputs(network, inputs)
+    let n = inputs.rows, m = network.outputSize
+    let theta = try device.upload(parameters.values.map { T($0) })
+    let p = try Propagator<T>(network: network, parameters: theta, device: device,
+                              capacity: max(1, min(n, blockSamples)), multiplicity: 1)
+    var out = [T](repeating: 0, count: n * m)
+    var lo = 0
+    while lo < n {
+      let b = min(p.capacity, n - lo)
+      let chunk = inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize].map { T($0) }
+      try chunk.withUnsafeBufferPointer { try device.write($0, to: p.input.view) }
+      try p.forward(n: b)
+      try out.withUnsafeMutableBufferPointer {
+        try device.read(p.output, into: UnsafeMutableBufferPointer(rebasing: $0[lo * m..<(lo + b) * m]))
+      }
+      lo += b
+    }
+    return out
+  }
+
+  /// ∂f_a(x_i)/∂θ: [N, M, P], θ in `ModelParameters` order.
+  public static func jacobian<T: DeviceScalar>(
+    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice,
+    memoryBudget: Int = GramOptions.defaultMemoryBudget, as: T.Type = Float.self
+  ) throws -> [T] {
+    try checkInputs(network, inputs)
+    let n = inputs.rows, m = network.outputSize, pCount = network.parameterCount
+    let perSample = m * pCount * MemoryLayout<T>.stride + Propagator<T>.bytesPerSample(network, multiplicity: m)
+    let block = max(1, min(n, blockSamples, memoryBudget / max(perSample, 1)))
+    guard perSample <= memoryBudget else {
+      throw NTKitError.memoryBudget(needed: perSample, budget: memoryBudget, hint: "raise --memory-budget")
+    }
+    let theta = try device.upload(parameters.values.map { T($0) })
+    let p = try Propagator<T>(network: network, parameters: theta, device: device, capacity: block, multiplicity: m)
+    let jBlock = try device.makeBuffer(T.self, count: block * m * pCount)
+    var out = [T](repeating: 0, count: n * m * pCount)
+    var lo = 0
+    while lo < n {
+      let b = min(block, n - lo)
+      let chunk = inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize].map { T($0) }
+      try chunk.withUnsafeBufferPointer { try device.write($0, to: p.input.view) }
+      try p.forward(n: b)
+      try p.backward(n: b, seed: nil) { k, a, g in
+        try p.jacobianBlock(k, a, cotangent: g, n: b, into: jBlock.view(at: a.kernelOffset), ld: pCount)
+      }
+      try out.withUnsafeMutableBufferPointer {
+        try device.read(jBlock.view, into: UnsafeMutableBufferPointer(rebasing: $0[lo * m * pCount..<(lo + b) * m * pCount]))
+      }
+      lo += b
+    }
+    return out
+  }
+}
