@@ -75,10 +75,13 @@ struct AxisScale {
     let raw = (hi - lo) / Double(max(1, target))
     let mag = pow(10, floor(log10(raw)))
     let f = raw / mag
-    let step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag
+    let nice: Double = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10
+    let step = nice * mag
     let i0 = Int(ceil(lo / step - 1e-9)), i1 = Int(floor(hi / step + 1e-9))
     guard i1 >= i0, i1 - i0 < 1000 else { return [lo, hi] }
-    return (i0...i1).map { abs(Double($0) * step) < step * 1e-9 ? 0 : Double($0) * step }
+    // Divide by an exact power of ten so that 3 × 0.2 prints as 0.6.
+    let inverse = (1 / mag).rounded()
+    return (i0...i1).map { mag < 1 ? Double($0) * nice / inverse : Double($0) * step }
   }
 }
 
