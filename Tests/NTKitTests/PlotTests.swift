@@ -68,7 +68,7 @@ final class PlotTests: XCTestCase {
     XCTAssertTrue(info.texts.contains("Figure 4 <min>"))
     XCTAssertTrue(info.texts.contains("training set size"))
     XCTAssertTrue(info.texts.contains("test loss"))
-    XCTAssertTrue(info.texts.contains("1000"))
+    XCTAssertTrue(info.texts.contains("1e3"))
   }
 
   func testEscapesLabels() {

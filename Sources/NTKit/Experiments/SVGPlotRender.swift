@@ -40,25 +40,30 @@ extension SVGPlot {
     let bottom = 35 + (xAxis.label.isEmpty ? 0 : 22.0)
     let plotH = max(20, H - top - bottom)
     let yTicks = ys.ticks(target: Int(plotH / 55))
-    let yTickW = yTicks.major.map { T.width(T.compact($0), size: 12) }.max() ?? 0
+    let yTickW = Self.labels(yTicks.major, log: yl).map { T.width($0, size: 12) }.max() ?? 0
     let left = 10 + (yAxis.label.isEmpty ? 0 : 22) + yTickW + 9
     let cTicks = hasColorbar ? AxisScale.linearTicks(cs.lo, cs.hi, target: Int(plotH / 55)) : []
     let cTickW = cTicks.map { T.width(T.compact($0), size: 12) }.max() ?? 0
-    let cbW = hasColorbar ? 16 + 14 + 9 + cTickW + (colorbarLabel.map { $0.isEmpty ? 0 : 24 } ?? 0) : 0
+    let cbW = hasColorbar ? 16 + 14 + 7 + cTickW + (colorbarLabel.map { $0.isEmpty ? 0 : 23 } ?? 0) + 4 : 0
     let entries = series.indices.filter { !series[$0].label.isEmpty }
-    let legW = 42 + (entries.map { T.width(series[$0].label, size: 12) }.max() ?? 0) + 10
-    let legH = Double(entries.count) * 18 + 10
+    let entryW = 42 + (entries.map { T.width(series[$0].label, size: 12) }.max() ?? 0) + 10
+    // Legend outside: on the right when narrow enough, else below in columns.
+    let below = entryW > 0.3 * W
+    let legCols = below ? max(1, min(entries.count, Int((W - 20) / entryW))) : 1
+    var legW = entryW, legH = Double(entries.count) * 18 + 10
     func frame(outside: Bool) -> Frame {
-      let right = 20 + cbW + (outside ? legW + 8 : 0)
-      return Frame(l: left, t: top, r: max(left + 40, W - right), b: top + plotH)
+      let right = 20 + cbW + (outside && !below ? entryW + 8 : 0)
+      let lower = outside && below ? Double((entries.count + legCols - 1) / legCols) * 18 + 16 : 0
+      return Frame(l: left, t: top, r: max(left + 40, W - right), b: top + max(20, plotH - lower))
     }
     var fr = frame(outside: false)
     func px(_ v: Double) -> Double { fr.l + xs.fraction(v) * fr.w }
     func py(_ v: Double) -> Double { fr.b - ys.fraction(v) * fr.h }
 
-    // Legend: the emptiest inside corner, or outside on the right if every
-    // corner would cover a marker, an error bar end or a line.
+    // Legend: the emptiest inside corner, or outside if every corner would
+    // cover a marker, an error bar end or a line.
     var legend: (x: Double, y: Double)?
+    var legendCols = 1
     if !entries.isEmpty {
       var samples: [(Double, Double)] = []
       for (s, ps) in zip(series, pts) {
@@ -85,6 +90,12 @@ extension SVGPlot {
       let best = counts.indices.min { counts[$0] < counts[$1] }!
       if counts[best] == 0, legW < fr.w * 0.6, legH < fr.h * 0.7 {
         legend = corners[best]
+      } else if below {
+        fr = frame(outside: true)
+        legendCols = legCols
+        legW = entryW * Double(legCols)
+        legH = Double((entries.count + legCols - 1) / legCols) * 18 + 10
+        legend = ((W - legW) / 2, H - legH - 4)
       } else {
         fr = frame(outside: true)
         legend = (fr.r + cbW + 8, fr.t)
@@ -153,14 +164,14 @@ extension SVGPlot {
     for v in yTicks.major { o += "<path d=\"M\(T.num(fr.l)) \(T.num(py(v)))h-5\"/>\n" }
     for v in yTicks.minor { o += "<path d=\"M\(T.num(fr.l)) \(T.num(py(v)))h-3\"/>\n" }
     o += "</g>\n<g class=\"tick-labels\" fill=\"#222\">\n"
-    let xLabels = xTicks.major.map(T.compact)
+    let xLabels = Self.labels(xTicks.major, log: xl)
     let xLabelW = xLabels.map { T.width($0, size: 12) }.max() ?? 0
     let spacing = xTicks.major.count > 1 ? abs(px(xTicks.major[1]) - px(xTicks.major[0])) : .infinity
     let every = max(1, Int((xLabelW + 8) / spacing) + 1)
     for (n, v) in xTicks.major.enumerated() where n % every == 0 {
       o += svgText(px(v), fr.b + 19, xLabels[n], size: 12, attrs: " text-anchor=\"middle\"")
     }
-    for v in yTicks.major { o += svgText(fr.l - 8, py(v) + 4, T.compact(v), size: 12, attrs: " text-anchor=\"end\"") }
+    for (v, label) in zip(yTicks.major, Self.labels(yTicks.major, log: yl)) { o += svgText(fr.l - 8, py(v) + 4, label, size: 12, attrs: " text-anchor=\"end\"") }
     o += "</g>\n"
 
     if !xAxis.label.isEmpty {
@@ -172,9 +183,11 @@ extension SVGPlot {
         attrs: " class=\"ylabel\" text-anchor=\"middle\" transform=\"rotate(-90 \(x) \(y))\"", fit: H - 10)
     }
     if !title.isEmpty {
-      let cx = fr.l + fr.w / 2
-      o += svgText(cx, 26, title, size: 15, attrs: " class=\"title\" text-anchor=\"middle\" font-weight=\"bold\"",
-        fit: 2 * min(cx, W - cx) - 10)
+      // Centred over the plot when it fits there, else over the whole panel.
+      let cx = fr.l + fr.w / 2, room = 2 * min(cx, W - cx) - 10
+      let fits = T.width(title, size: 15) <= room
+      o += svgText(fits ? cx : W / 2, 26, title, size: 15,
+        attrs: " class=\"title\" text-anchor=\"middle\" font-weight=\"bold\"", fit: fits ? room : W - 10)
     }
 
     if hasColorbar {
@@ -187,7 +200,7 @@ extension SVGPlot {
         o += svgText(bx + 21, y + 4, T.compact(v), size: 12, attrs: " fill=\"#222\"")
       }
       if let label = colorbarLabel, !label.isEmpty {
-        let (x, y) = (bx + 30 + cTickW + 14, fr.t + fr.h / 2)
+        let (x, y) = (bx + 21 + cTickW + 8, fr.t + fr.h / 2)
         o += svgText(x, y, label, size: 13,
           attrs: " text-anchor=\"middle\" transform=\"rotate(90 \(T.num(x)) \(T.num(y)))\"", fit: H - 10)
       }
@@ -198,7 +211,8 @@ extension SVGPlot {
       o += "<g class=\"legend\">\n<rect x=\"\(T.num(lx))\" y=\"\(T.num(ly))\" width=\"\(T.num(legW))\" height=\"\(T.num(legH))\" "
       o += "rx=\"3\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#bbb\"/>\n"
       for (n, k) in entries.enumerated() {
-        let s = series[k], cy = ly + 14 + 18 * Double(n)
+        let s = series[k], cy = ly + 14 + 18 * Double(n / legendCols)
+        let lx = lx + entryW * Double(n % legendCols)
         let color = T.escape(s.color ?? Self.palette[k % Self.palette.count])
         if s.style != .markers {
           o += "<path d=\"M\(T.num(lx + 8)) \(T.num(cy))h26\" stroke=\"\(color)\" stroke-width=\"1.8\"/>\n"
@@ -212,6 +226,13 @@ extension SVGPlot {
       o += "</g>\n"
     }
     return o
+  }
+
+  /// Tick labels; a log axis uses "1e3" style throughout once any label needs it.
+  private static func labels(_ ticks: [Double], log: Bool) -> [String] {
+    let plain = ticks.map { SVGText.compact($0) }
+    guard log, plain.contains(where: { $0.contains("e") }) else { return plain }
+    return ticks.map { SVGText.compact($0, exponent: true) }
   }
 
   /// Marker shape `k % 5`: circle, square, triangle, diamond, inverted triangle.

@@ -43,7 +43,11 @@ struct AxisScale {
   /// Major (labelled) and minor ticks, about `target` major ones.
   func ticks(target: Int) -> (major: [Double], minor: [Double]) {
     let target = max(2, target)
-    guard log else { return (AxisScale.linearTicks(lo, hi, target: target), []) }
+    guard log else {
+      var t = target, major = AxisScale.linearTicks(lo, hi, target: t)
+      while major.count < 3, t < target + 4 { t += 1; major = AxisScale.linearTicks(lo, hi, target: t) }
+      return (major, [])
+    }
     let a = log10(lo), b = log10(hi)
     let k0 = Int(ceil(a - 1e-9)), k1 = Int(floor(b + 1e-9))
     if k1 > k0 {
@@ -87,16 +91,16 @@ struct AxisScale {
 
 enum SVGText {
   /// Compact number for tick labels: "0", "0.5", "120", "1e-3", "2.5e4".
-  static func compact(_ v: Double) -> String {
+  static func compact(_ v: Double, exponent: Bool = false) -> String {
     if v == 0 { return "0" }
     if v.isNaN { return "NaN" }
     if v.isInfinite { return v > 0 ? "inf" : "-inf" }
     let a = abs(v)
-    if a >= 1e-2, a < 1e4 { return format(v, "%.6g") }
+    if !exponent, a >= 1e-2, a < 1e4 { return format(v, "%.6g") }
     var e = floor(log10(a))
     var m = format(v / pow(10, e), "%.3g")
     if m == "10" || m == "-10" { e += 1; m = v < 0 ? "-1" : "1" }
-    return "\(m)e\(Int(e))"
+    return e == 0 ? m : "\(m)e\(Int(e))"
   }
 
   /// SVG coordinate with at most two decimals.

@@ -56,6 +56,7 @@ public enum Statistics {
   }
 
   /// 1-based ranks; tied values share the average of the ranks they span.
+  /// Ranks of NaN values are unspecified (filter them out first).
   public static func ranks(_ values: [Double]) -> [Double] {
     let order = values.indices.sorted { values[$0] < values[$1] }
     var result = [Double](repeating: 0, count: values.count)
