@@ -13,13 +13,14 @@ public enum AtomicFile {
   /// The temporary name used while `path` is being written.
   static func temporaryPath(for path: String) -> String { "\(path).tmp-\(getpid())" }
 
-  /// Creates (truncates) the temporary file for `path`; returns its descriptor.
-  static func createTemporary(for path: String) throws -> (fd: Int32, tmp: String) {
+  /// Creates (truncates) the temporary file for `path`; returns its descriptor
+  /// (read-write when it is to be memory-mapped).
+  static func createTemporary(for path: String, readWrite: Bool = false) throws -> (fd: Int32, tmp: String) {
     if POSIXFile.isDirectory(path) {
       throw NTKitError.io(path: path, reason: "is a directory, cannot write a file there")
     }
     let tmp = temporaryPath(for: path)
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = open(tmp, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     if fd < 0 {
       let code = errno
       let reason = code == ENOENT ? "its directory does not exist" : POSIXFile.errnoText(code)

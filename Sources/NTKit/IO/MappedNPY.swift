@@ -116,7 +116,7 @@ extension NPY {
     if overflow || overflow2 {
       throw NTKitError.shapeMismatch(context: "writing \(path)", expected: "a shape whose size fits in memory", found: "shape \(shapeText(shape))")
     }
-    let (fd, tmp) = try AtomicFile.createTemporary(for: path)
+    let (fd, tmp) = try AtomicFile.createTemporary(for: path, readWrite: true)
     var mapped: UnsafeMutableRawPointer?
     do {
       let rc = posix_fallocate(fd, 0, off_t(total))
