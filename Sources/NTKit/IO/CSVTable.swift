@@ -22,9 +22,7 @@ public struct CSVTable: Sendable {
     var rows: [[Double]] = []
     var lines: [Int] = []
     var lineNumber = 0
-    var start = 0
-    var body = bytes[...]
-    if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3); start = body.startIndex }
+    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // skip a UTF-8 byte-order mark
     while start < bytes.count {
       lineNumber += 1
       var end = start
