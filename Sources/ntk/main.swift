@@ -1,2 +1,29 @@
+import ArgumentParser
 import NTKit
-print(NTKitVersion.string)
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit codes (clarifications.md): 0 success, 1 failure (bad input, I/O,
+/// numerical), 2 usage. swift-argument-parser's usage code 64 is mapped here, once.
+BLASCoreSelection.restartWithBetterCoreIfNeeded()
+Interrupt.install()
+do {
+  var command = try NTK.parseAsRoot()
+  do {
+    try command.run()
+  } catch let error as NTKitError {
+    fputs("ntk: error: \(error)\n", stderr)
+    exit(error == .interrupted ? 130 : 1)
+  }
+} catch {
+  let code = NTK.exitCode(for: error)
+  let message = NTK.fullMessage(for: error)
+  if code == .success {
+    print(message)
+    exit(0)
+  }
+  fputs("\(message)\n", stderr)
+  exit(code == .validationFailure ? 2 : (code.rawValue == 0 ? 0 : (code.rawValue == 64 ? 2 : code.rawValue)))
+}

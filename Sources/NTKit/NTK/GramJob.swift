@@ -1,0 +1,31 @@
+/// `ntk gram` as a library call: Θ of a model over inputs, written to a
+/// `.npy` file (float32 through a memory-mapped temporary file renamed on
+/// success, or float64), never leaving a partial file behind.
+public enum GramJob {
+  public static func run(model: LoadedModel, inputs1: Tensor, inputs2: Tensor?, device: any ComputeDevice,
+                         precision: Precision, options: GramOptions, output path: String) throws -> GramReport {
+    let m = model.network.outputSize
+    let n1 = inputs1.rows, n2 = inputs2?.rows ?? inputs1.rows
+    let shape = options.mode == .trace ? [n1, n2] : [n1, m, n2, m]
+    switch precision {
+    case .f32:
+      var report: GramReport?
+      try NPY.withMappedOutput(path, shape: shape) { out in
+        report = try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
+                                     inputs2: inputs2, device: device, options: options, output: out)
+      }
+      return report!
+    case .f64:
+      guard device.supports(.f64) else {
+        throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
+      }
+      var out = [Double](repeating: 0, count: shape.reduce(1, *))
+      let report = try out.withUnsafeMutableBufferPointer {
+        try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
+                            inputs2: inputs2, device: device, options: options, output: $0)
+      }
+      try NPY.write(path, shape: shape, doubles: out)
+      return report
+    }
+  }
+}

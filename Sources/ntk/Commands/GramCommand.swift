@@ -1,0 +1,54 @@
+import ArgumentParser
+import NTKit
+
+struct GramCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "gram",
+    abstract: "Empirical NTK Θ = J Jᵀ: N×N (trace: summed over outputs) or [N, M, N, M] (full).")
+
+  @OptionGroup var model: ModelOptions
+  @OptionGroup var input: InputOptions
+  @Option(name: .customLong("inputs2"), help: "Second sample set X₂ for Θ(X, X₂) (N × N₂).") var inputs2: String?
+  @Option(help: "trace (default) or full.") var mode: String = "trace"
+  @OptionGroup var compute: ComputeOptions
+  @Option(name: .customLong("block-size"), help: "Samples per tile (default: the largest the budget allows).") var blockSize: Int?
+  @Option(help: "Output .npy.") var out: String
+  @Flag(help: "Print a JSON summary on stdout.") var json = false
+
+  func validate() throws {
+    guard NTKMode(rawValue: mode) != nil else { throw ValidationError("--mode must be trace or full, found \"\(mode)\"") }
+    if let blockSize, blockSize < 1 { throw ValidationError("--block-size must be at least 1") }
+  }
+
+  func run() throws {
+    let loaded = try model.load()
+    let x1 = try loaded.loadInputs(input.inputs, features: input.featureList)
+    let x2 = try inputs2.map { try loaded.loadInputs($0, features: input.featureList) }
+    let device = try compute.makeDevice()
+    var options = GramOptions(mode: NTKMode(rawValue: mode)!)
+    options.memoryBudget = compute.budget
+    options.blockSize = blockSize
+    let bar = ProgressBar("ntk gram", total: 1, unit: " tiles")
+    options.progress = { done, total in bar.update(done, total: total) }
+    options.isCancelled = { Interrupt.isRequested }
+    let report = try GramJob.run(model: loaded, inputs1: x1, inputs2: x2, device: device,
+                                 precision: compute.parsedPrecision, options: options, output: out)
+    if compute.verbose {
+      for line in report.plan.description { stderrLine(line) }
+      stderrLine("tiles: \(report.tiles) of \(report.blockSize) samples, features \(report.residentFeatures ? "resident" : "recomputed per block"), temporaries \(formatBytes(report.temporaryBytes))")
+    }
+    let gflops = report.flops / report.seconds / 1e9
+    let n2 = x2?.rows ?? x1.rows
+    if json {
+      print(JSONValue.object([
+        ("out", .string(out)), ("mode", .string(mode)), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
+        ("outputs", .number(Double(loaded.network.outputSize))), ("device", .string(device.info.identifier)),
+        ("precision", .string(compute.precision)), ("seconds", .number(report.seconds)), ("gflops", .number(gflops)),
+        ("strategies", .array(report.plan.layers.map { .string($0.strategy.rawValue) })),
+      ]).serialized())
+    } else {
+      print("wrote \(out): \(mode) NTK \(mode == "trace" ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(loaded.network.outputSize), \(n2), \(loaded.network.outputSize)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(device.info.identifier))")
+    }
+  }
+}
+

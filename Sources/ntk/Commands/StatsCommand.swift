@@ -1,0 +1,115 @@
+import ArgumentParser
+import NTKit
+
+struct StatsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "stats",
+    abstract: "NTK collective variables: trace, von Neumann entropy, largest eigenvalue, spectrum.",
+    discussion: "Give a kernel (--kernel K.npy, N×N) or a model and inputs (the trace NTK is computed first).")
+
+  @Option(help: "An N×N kernel (.npy).") var kernel: String?
+  @Option(help: "Model spec JSON (instead of --kernel).") var model: String?
+  @Option(help: "Weights (.safetensors).") var weights: String?
+  @Option(help: "Seed of a fresh initialisation when --weights is left out.") var seed: UInt64?
+  @Option(help: "Inputs (.npy or .csv), with --model.") var inputs: String?
+  @Option(help: "CSV feature columns, comma-separated.") var features: String?
+  @Option(help: "Write the eigenvalues (descending, <f8) to this .npy.") var spectrum: String?
+  @Option(help: "exact (LAPACK dsyevd), lanczos, or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
+  var method: String = "auto"
+  @Option(name: .customLong("top-k"), help: "Eigenvalues computed by Lanczos.") var topK: Int = 16
+  @OptionGroup var compute: ComputeOptions
+  @Flag(help: "One JSON object on stdout.") var json = false
+
+  func validate() throws {
+    guard (kernel == nil) != (model == nil) else { throw ValidationError("give either --kernel or --model (with --inputs)") }
+    if model != nil && inputs == nil { throw ValidationError("--model needs --inputs") }
+    guard ["exact", "lanczos", "auto"].contains(method) else {
+      throw ValidationError("--method must be exact, lanczos or auto, found \"\(method)\"")
+    }
+    guard (1...64).contains(topK) else { throw ValidationError("--top-k must be between 1 and 64") }
+  }
+
+  func run() throws {
+    var deviceName = "cpu"
+    let matrix: [Float]
+    let n: Int
+    if let kernel {
+      let array = try NPY.read(kernel)
+      guard array.shape.count == 2, array.shape[0] == array.shape[1], array.shape[0] > 0 else {
+        throw NTKitError.shapeMismatch(context: "\(kernel): kernel", expected: "a square [N, N] matrix", found: "shape \(array.shape)")
+      }
+      n = array.shape[0]
+      matrix = array.floats()
+      try NPY.checkFinite(matrix, path: kernel, rowLength: n)
+    } else {
+      let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
+      let x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
+      let device = try compute.makeDevice()
+      deviceName = device.info.identifier
+      var options = GramOptions(mode: .trace)
+      options.memoryBudget = compute.budget
+      options.isCancelled = { Interrupt.isRequested }
+      n = x.rows
+      var k = [Float](repeating: 0, count: n * n)
+      _ = try k.withUnsafeMutableBufferPointer {
+        try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
+                            options: options, output: $0)
+      }
+      matrix = k
+    }
+    let chosen: CollectiveVariables.Method
+    switch method {
+    case "exact": chosen = .exact
+    case "lanczos": chosen = .lanczos(k: topK)
+    default: chosen = CollectiveVariables.automaticMethod(n: n)
+    }
+    let cv = try matrix.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
+    if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
+    if json {
+      var fields: [(key: String, value: JSONValue)] = [
+        ("n", .number(Double(n))), ("trace", .number(cv.trace)),
+        ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
+        ("device", .string(deviceName)),
+      ]
+      switch cv.method {
+      case .exact: fields.append(("eigenvalues_computed", .string("all (dsyevd)")))
+      case .lanczos(let k):
+        fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
+        fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
+      }
+      if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
+      print(JSONValue.object(fields).serialized())
+    } else {
+      for line in cv.summaryLines { print(line) }
+      print("device = \(deviceName)")
+      if let spectrum { print("wrote \(spectrum): \(cv.eigenvalues?.count ?? 0) eigenvalues") }
+    }
+  }
+}
+
+struct DevicesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "devices", abstract: "List the compute devices and which one --device auto picks.")
+
+  @Flag(help: "JSON array on stdout.") var json = false
+
+  func run() throws {
+    let devices = DeviceResolver.list()
+    let auto = (try? DeviceResolver.resolve("auto") { _ in })?.info.identifier ?? "cpu"
+    if json {
+      print(JSONValue.array(devices.map { d in
+        .object([
+          ("id", .string(d.identifier)), ("name", .string(d.name)), ("kind", .string(d.kind.rawValue)),
+          ("vendor", .string(d.vendor)), ("compute_units", .number(Double(d.computeUnits))),
+          ("memory_bytes", .number(Double(d.globalMemoryBytes))), ("fp64", .bool(d.supportsF64)),
+          ("gpu", .bool(d.isGPU)), ("auto", .bool(d.identifier == auto)), ("detail", .string(d.detail)),
+        ])
+      }).serialized(pretty: true))
+      return
+    }
+    for d in devices {
+      let mark = d.identifier == auto ? "*" : " "
+      print("\(mark) \(d.identifier)\t\(d.name)\t\(d.computeUnits) compute units, \(formatBytes(d.globalMemoryBytes)), fp64 \(d.supportsF64 ? "yes" : "no")\t\(d.detail)")
+    }
+    print("(* = what --device auto picks)")
+  }
+}

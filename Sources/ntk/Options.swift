@@ -1,0 +1,75 @@
+import ArgumentParser
+import NTKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--model`, `--weights`, `--seed`.
+struct ModelOptions: ParsableArguments {
+  @Option(help: "Model spec JSON (formats.md).")
+  var model: String
+
+  @Option(help: "Weights (.safetensors). Leave out for a fresh initialisation from --seed.")
+  var weights: String?
+
+  @Option(help: "Seed of a fresh initialisation when --weights is left out.")
+  var seed: UInt64?
+
+  func load() throws -> LoadedModel { try LoadedModel.load(model: model, weights: weights, seed: seed) }
+}
+
+/// `--device`, `--precision`, `--memory-budget`, `--verbose`.
+struct ComputeOptions: ParsableArguments {
+  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.")
+  var device: String = "auto"
+
+  @Option(help: "Arithmetic precision: f32 (default) or f64 (float64 end to end).")
+  var precision: String = "f32"
+
+  @Option(name: .customLong("memory-budget"), help: "Cap on temporaries, e.g. 1G, 512M (output not counted).")
+  var memoryBudget: String = "1G"
+
+  @Flag(help: "Say what was chosen (device, per-layer strategy, tiling) on stderr.")
+  var verbose = false
+
+  func validate() throws {
+    guard Precision(rawValue: precision) != nil else {
+      throw ValidationError("--precision must be f32 or f64, found \"\(precision)\"")
+    }
+    guard parseByteSize(memoryBudget) != nil else {
+      throw ValidationError("--memory-budget must be a size such as 1G or 512M, found \"\(memoryBudget)\"")
+    }
+  }
+
+  var parsedPrecision: Precision { Precision(rawValue: precision) ?? .f32 }
+  var budget: Int { parseByteSize(memoryBudget) ?? GramOptions.defaultMemoryBudget }
+
+  func makeDevice() throws -> any ComputeDevice {
+    let d = try DeviceResolver.resolve(device) { stderrLine("ntk: warning: \($0)") }
+    if verbose { stderrLine("device: \(d.info.identifier) (\(d.info.name))") }
+    return d
+  }
+}
+
+/// `--inputs`, `--features`.
+struct InputOptions: ParsableArguments {
+  @Option(help: "Inputs: .npy [N, *input_shape] or .csv with a header.")
+  var inputs: String
+
+  @Option(help: "CSV feature columns, comma-separated (default: every column).")
+  var features: String?
+
+  var featureList: [String]? { features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
+}
+
+func stderrLine(_ text: String) { fputs(text + "\n", stderr) }
+
+extension String {
+  func trimmingCharacters() -> String {
+    var s = Substring(self)
+    while s.first?.isWhitespace == true { s.removeFirst() }
+    while s.last?.isWhitespace == true { s.removeLast() }
+    return String(s)
+  }
+}
