@@ -26,32 +26,44 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Memory
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func makeBuffer<T: DeviceScalar>(_ type: T.Type, count: Int) throws -> DeviceBuffer<T> {
     let storage = HostStorage<T>(count: max(count, 1))
     return DeviceBuffer(count: count, handle: storage, hostPointer: storage.pointer)
   }
 
   /// A buffer over memory the caller owns and keeps alive (e.g. a memory-mapped output file).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func wrap<T: DeviceScalar>(_ pointer: UnsafeMutablePointer<T>, count: Int) -> DeviceBuffer<T> {
     DeviceBuffer(count: count, handle: nil, hostPointer: pointer)
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func write<T: DeviceScalar>(_ source: UnsafeBufferPointer<T>, to destination: BufferView<T>) throws {
     guard let base = source.baseAddress, source.count > 0 else { return }
     precondition(destination.offset + source.count <= destination.buffer.count, "write past the end of a buffer")
     ptr(destination).update(from: base, count: source.count)
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func read<T: DeviceScalar>(_ source: BufferView<T>, into destination: UnsafeMutableBufferPointer<T>) throws {
     guard let base = destination.baseAddress, destination.count > 0 else { return }
     precondition(source.offset + destination.count <= source.buffer.count, "read past the end of a buffer")
     base.update(from: ptr(source), count: destination.count)
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func fill<T: DeviceScalar>(_ destination: BufferView<T>, count: Int, value: T) throws {
     ptr(destination).update(repeating: value, count: count)
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func copy<T: DeviceScalar>(_ source: BufferView<T>, to destination: BufferView<T>, count: Int) throws {
     ptr(destination).update(from: ptr(source), count: count)
   }
@@ -64,6 +76,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Linear algebra
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func gemm<T: DeviceScalar>(_ op: GemmOp<T>) throws {
     guard op.m > 0, op.n > 0 else { return }
     if op.k == 0 {
@@ -79,6 +93,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   /// this size stay in a core's L2 cache (3 · 192² · 4 B ≈ 442 KB).
   static let ntkSubTile = 192
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func ntkAccumulate<T: DeviceScalar>(_ op: NTKAccumulateOp<T>) throws {
     let ts = CPUDevice.ntkSubTile
     let m = op.multiplicity
@@ -132,6 +148,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws {
     let p = ptr(x), v = ptr(vector)
     parallelFor(rows, minimumChunk: max(1, 16384 / max(cols, 1))) { range in
@@ -142,6 +160,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func columnSums<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, scale: T, into out: BufferView<T>) throws {
     let p = ptr(x), o = ptr(out)
     o.update(repeating: 0, count: cols)
@@ -154,6 +174,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Layers
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws {
     let zp = ptr(z), yp = ptr(y)
     parallelFor(count, minimumChunk: 32768) { range in
@@ -165,6 +187,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func activationBackward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, cotangent g: BufferView<T>,
                                                   n: Int, m: Int, width: Int) throws {
     if case .identity = act { return }
@@ -183,6 +207,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func im2col<T: DeviceScalar>(_ g: ConvGeometry, input: BufferView<T>, cols: BufferView<T>, n: Int) throws {
     let src = ptr(input), dst = ptr(cols)
     let patch = g.patch, positions = g.positions
@@ -212,6 +238,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func col2im<T: DeviceScalar>(_ g: ConvGeometry, cols: BufferView<T>, input: BufferView<T>, n: Int) throws {
     let src = ptr(cols), dst = ptr(input)
     let patch = g.patch, positions = g.positions
@@ -240,6 +268,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func avgPoolForward<T: DeviceScalar>(_ p: PoolGeometry, input: BufferView<T>, output: BufferView<T>, n: Int) throws {
     let src = ptr(input), dst = ptr(output)
     let inv = 1 / T(Float(p.wh * p.ww))
@@ -263,6 +293,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func avgPoolBackward<T: DeviceScalar>(_ p: PoolGeometry, output: BufferView<T>, input: BufferView<T>, n: Int) throws {
     let src = ptr(output), dst = ptr(input)
     let inv = 1 / T(Float(p.wh * p.ww))
@@ -285,6 +317,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func identityCotangent<T: DeviceScalar>(_ out: BufferView<T>, n: Int, m: Int) throws {
     let p = ptr(out)
     p.update(repeating: 0, count: n * m * m)
@@ -293,6 +327,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Selection and training
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func rowDistances<T: DeviceScalar>(_ metric: DistanceMetric, a: BufferView<T>, b: BufferView<T>,
                                             out: BufferView<T>, n: Int, d: Int) throws {
     let ap = ptr(a), bp = ptr(b), op = ptr(out)
@@ -303,6 +339,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func argmax<T: DeviceScalar>(_ values: BufferView<T>, excluded: BufferView<T>?, count: Int) throws -> (index: Int, value: Double)? {
     let v = ptr(values)
     let x = excluded.map { ptr($0) }
@@ -317,6 +355,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     return best < 0 ? nil : (best, Double(bestValue.double))
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func adamStep<T: DeviceScalar>(_ h: AdamHyper, step: Int, parameters: BufferView<T>, gradients: BufferView<T>,
                                         m: BufferView<T>, v: BufferView<T>, count: Int) throws {
     let p = ptr(parameters), g = ptr(gradients), mp = ptr(m), vp = ptr(v)
@@ -333,6 +373,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public func axpy<T: DeviceScalar>(_ alpha: T, _ y: BufferView<T>, _ x: BufferView<T>, count: Int) throws {
     let yp = ptr(y), xp = ptr(x)
     for i in 0..<count { xp[i] += alpha * yp[i] }
@@ -340,7 +382,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 }
 
 /// One distance between two rows, in float64 (see `DistanceMetric`).
-@inline(__always)
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 func rowDistance<T: DeviceScalar>(_ metric: DistanceMetric, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: Int) -> Double {
   switch metric {
   case .mse, .l2:
