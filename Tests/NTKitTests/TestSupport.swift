@@ -21,16 +21,20 @@ struct GoldenCase {
   let parameters: ModelParameters
   let inputs: Tensor
 
-  init(_ name: String) throws {
+  /// Fixtures folder holding the case: "golden" (public) or "extra" (`Fixtures/extra`).
+  let folder: String
+
+  init(_ name: String, folder: String = "golden") throws {
     self.name = name
-    let dir = Fixtures.path("golden/\(name)")
+    self.folder = folder
+    let dir = Fixtures.path("\(folder)/\(name)")
     network = try Network(spec: ModelSpec.load(dir + "/model.json"), source: dir + "/model.json")
     parameters = try ModelParameters.load(dir + "/weights.safetensors", network: network)
     inputs = try InputData.load(dir + "/inputs.npy")
   }
 
   func reference(_ file: String) throws -> [Double] {
-    try NPY.read(Fixtures.path("golden/\(name)/\(file)")).doubles()
+    try NPY.read(Fixtures.path("\(folder)/\(name)/\(file)")).doubles()
   }
 }
 

@@ -37,10 +37,10 @@ extension ModelSpec {
         guard let v = entry[key]?.intValue else { throw fail("\(at): \(key) must be an integer") }
         return v
       }
-      func float(_ key: String, _ fallback: Float) throws -> Float {
+      func float(_ key: String, _ fallback: Double) throws -> Double {
         guard let v = entry[key], !v.isNull else { return fallback }
         guard let d = v.doubleValue, d.isFinite else { throw fail("\(at): \(key) must be a number") }
-        return Float(d)
+        return d
       }
       func bool(_ key: String, _ fallback: Bool) throws -> Bool {
         guard let v = entry[key], !v.isNull else { return fallback }
