@@ -21,16 +21,20 @@ struct GoldenCase {
   let parameters: ModelParameters
   let inputs: Tensor
 
-  init(_ name: String) throws {
+  /// Fixtures folder holding the case: "golden" (public) or "extra" (`Fixtures/extra`).
+  let folder: String
+
+  init(_ name: String, folder: String = "golden") throws {
     self.name = name
-    let dir = Fixtures.path("golden/\(name)")
+    self.folder = folder
+    let dir = Fixtures.path("\(folder)/\(name)")
     network = try Network(spec: ModelSpec.load(dir + "/model.json"), source: dir + "/model.json")
     parameters = try ModelParameters.load(dir + "/weights.safetensors", network: network)
     inputs = try InputData.load(dir + "/inputs.npy")
   }
 
   func reference(_ file: String) throws -> [Double] {
-    try NPY.read(Fixtures.path("golden/\(name)/\(file)")).doubles()
+    try NPY.read(Fixtures.path("\(folder)/\(name)/\(file)")).doubles()
   }
 }
 
@@ -46,9 +50,18 @@ func assertClose<T: BinaryFloatingPoint, U: BinaryFloatingPoint>(
   XCTAssertEqual(actual.count, expected.count, "\(what): element count", file: file, line: line)
   guard actual.count == expected.count else { return }
   var maxRef = 0.0, maxErr = 0.0
-  for (a, e) in zip(actual, expected) {
+  var firstNonFinite: Int?
+  for (k, (a, e)) in zip(actual, expected).enumerated() {
+    // Swift's max() drops a NaN operand, so a NaN entry would otherwise pass silently.
+    if !Double(a).isFinite || !Double(e).isFinite {
+      if firstNonFinite == nil { firstNonFinite = k }
+      continue
+    }
     maxRef = max(maxRef, abs(Double(e)))
     maxErr = max(maxErr, abs(Double(a) - Double(e)))
+  }
+  if let k = firstNonFinite {
+    XCTFail("\(what): non-finite value at flat index \(k): actual \(actual[k]), expected \(expected[k])", file: file, line: line)
   }
   XCTAssertLessThanOrEqual(maxErr, tolerance * max(maxRef, 1e-30),
                            "\(what): max|Δ| = \(maxErr), max|ref| = \(maxRef)", file: file, line: line)

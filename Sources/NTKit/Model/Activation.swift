@@ -4,7 +4,8 @@ public enum Activation: Sendable, Equatable, Hashable {
   /// Exact, erf-based GELU: x·Φ(x) (not the tanh approximation).
   case gelu
   case softplus, silu
-  case leakyRelu(alpha: Float)
+  /// `alpha` is kept in float64 so that a float64 computation sees the spec's value, not its float32 rounding.
+  case leakyRelu(alpha: Double)
   case identity
 
   /// The spec names, as in `formats.md`.
@@ -37,8 +38,9 @@ public enum Activation: Sendable, Equatable, Hashable {
     }
   }
 
+  /// The leaky-ReLU slope as float32 (kernel arguments); 0 for the other activations.
   public var alpha: Float {
-    if case .leakyRelu(let a) = self { return a }
+    if case .leakyRelu(let a) = self { return Float(a) }
     return 0
   }
 

@@ -1,16 +1,23 @@
 /// Reading and writing `*.model.json` (`formats.md`, "Model spec").
 extension ModelSpec {
   /// Parses and validates a spec file; errors name the file and the field.
+  /// The shapes are resolved too (`Network(spec:source:)`), so a spec whose
+  /// layers do not chain fails here, naming the file, not later without it.
   public static func load(_ path: String) throws -> ModelSpec {
     let bytes = try readWholeFile(path)
-    return try ModelSpec(json: JSONValue.parse(bytes, path: path), source: path)
+    let spec = try ModelSpec(json: JSONValue.parse(bytes, path: path), source: path)
+    _ = try Network(spec: spec, source: path)
+    return spec
   }
 
   public init(json: JSONValue, source: String) throws {
     func fail(_ reason: String) -> NTKitError { .invalidSpec(path: source, reason: reason) }
     guard json.objectValue != nil else { throw fail("expected a JSON object at the top level, found \(json.kindName)") }
     func ints(_ value: JSONValue?, _ field: String, count: Int? = nil) throws -> [Int] {
-      guard let array = value?.arrayValue else { throw fail("\(field) must be an array of integers") }
+      guard let value, !value.isNull else { throw fail("\(field) is missing; expected an array of integers") }
+      guard let array = value.arrayValue else {
+        throw fail("\(field) must be an array of integers, found \(value.serialized())")
+      }
       let out = try array.map { (v: JSONValue) -> Int in
         guard let i = v.intValue else { throw fail("\(field) must hold integers, found \(v.serialized())") }
         return i
@@ -37,10 +44,10 @@ extension ModelSpec {
         guard let v = entry[key]?.intValue else { throw fail("\(at): \(key) must be an integer") }
         return v
       }
-      func float(_ key: String, _ fallback: Float) throws -> Float {
+      func float(_ key: String, _ fallback: Double) throws -> Double {
         guard let v = entry[key], !v.isNull else { return fallback }
         guard let d = v.doubleValue, d.isFinite else { throw fail("\(at): \(key) must be a number") }
-        return Float(d)
+        return d
       }
       func bool(_ key: String, _ fallback: Bool) throws -> Bool {
         guard let v = entry[key], !v.isNull else { return fallback }

@@ -22,8 +22,9 @@ public enum Parameterization: String, Sendable, Equatable {
 
 /// One entry of a spec's `layers` list.
 public enum LayerSpec: Sendable, Equatable {
-  case dense(units: Int, bias: Bool, wStd: Float, bStd: Float)
-  case conv2d(filters: Int, kernel: [Int], stride: [Int], padding: Padding, bias: Bool, wStd: Float, bStd: Float)
+  /// w_std / b_std are float64: a float32 copy would limit a float64 NTK to ~1e-7 relative.
+  case dense(units: Int, bias: Bool, wStd: Double, bStd: Double)
+  case conv2d(filters: Int, kernel: [Int], stride: [Int], padding: Padding, bias: Bool, wStd: Double, bStd: Double)
   case avgpool2d(window: [Int], stride: [Int])
   case flatten
   case activation(Activation)
