@@ -1,0 +1,103 @@
+/// Per-column standardisation `(x - mean) / std`, fitted on an `[N, k]`
+/// tensor and saved as JSON: `{"columns": [...], "mean": [...], "std": [...]}`.
+///
+/// `std` is the population standard deviation (ddof = 0, as scikit-learn's
+/// StandardScaler), floored at 1e-12 so constant columns do not divide by zero.
+public struct Standardizer: Sendable, Equatable, Codable {
+  public var columns: [String]
+  public var mean: [Double]
+  public var std: [Double]
+
+  public static let stdFloor = 1e-12
+
+  public init(columns: [String], mean: [Double], std: [Double]) {
+    self.columns = columns
+    self.mean = mean
+    self.std = std
+  }
+
+  /// Fits mean and std of every column of `data` (rows × rowLength).
+  /// `columns` names them (optional; empty or one name per column).
+  public static func fit(_ data: Tensor, columns: [String] = []) -> Standardizer {
+    let n = data.rows, k = data.rowLength
+    var mean = [Double](repeating: 0, count: k)
+    var m2 = [Double](repeating: 0, count: k)
+    for r in 0..<n { for c in 0..<k { mean[c] += Double(data.data[r * k + c]) } }
+    if n > 0 { for c in 0..<k { mean[c] /= Double(n) } }
+    for r in 0..<n {
+      for c in 0..<k {
+        let d = Double(data.data[r * k + c]) - mean[c]
+        m2[c] += d * d
+      }
+    }
+    let std = m2.map { n > 0 ? max(($0 / Double(n)).squareRoot(), stdFloor) : 1 }
+    return Standardizer(columns: columns, mean: mean, std: std)
+  }
+
+  private func check(_ data: Tensor) throws {
+    guard data.rowLength == mean.count else {
+      throw NTKitError.shapeMismatch(context: "standardizer", expected: "\(mean.count) columns", found: "\(data.rowLength) (shape \(data.shape))")
+    }
+  }
+
+  /// `(x - mean) / std` per column.
+  public func apply(_ data: Tensor) throws -> Tensor {
+    try check(data)
+    var out = data
+    let k = mean.count
+    for i in 0..<out.data.count { out.data[i] = Float((Double(out.data[i]) - mean[i % k]) / std[i % k]) }
+    return out
+  }
+
+  /// `x * std + mean` per column (undoes `apply`, e.g. for predictions).
+  public func inverse(_ data: Tensor) throws -> Tensor {
+    try check(data)
+    var out = data
+    let k = mean.count
+    for i in 0..<out.data.count { out.data[i] = Float(Double(out.data[i]) * std[i % k] + mean[i % k]) }
+    return out
+  }
+
+  /// The JSON form.
+  public var json: JSONValue {
+    ["columns": JSONValue(strings: columns), "mean": JSONValue(numbers: mean), "std": JSONValue(numbers: std)]
+  }
+
+  /// Builds a standardizer from its JSON form; `path` names the source in errors.
+  public init(json: JSONValue, path: String) throws {
+    func numbers(_ key: String) throws -> [Double] {
+      guard let items = json[key]?.arrayValue else { throw NTKitError.missing(path: path, name: "array '\(key)'") }
+      return try items.map {
+        guard let x = $0.doubleValue, x.isFinite else {
+          throw NTKitError.format(path: path, reason: "'\(key)' must hold finite numbers, found \($0.serialized())")
+        }
+        return x
+      }
+    }
+    let mean = try numbers("mean"), std = try numbers("std")
+    var columns: [String] = []
+    if let items = json["columns"] {
+      guard let list = items.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+        throw NTKitError.format(path: path, reason: "'columns' must be an array of strings")
+      }
+      columns = list.map { $0.stringValue! }
+    }
+    guard std.count == mean.count, columns.isEmpty || columns.count == mean.count else {
+      throw NTKitError.format(path: path, reason: "'mean' has \(mean.count) entries but 'std' has \(std.count) and 'columns' \(columns.count)")
+    }
+    if let bad = std.firstIndex(where: { $0 <= 0 }) {
+      throw NTKitError.format(path: path, reason: "'std' entry \(bad) is \(std[bad]), expected > 0")
+    }
+    self.init(columns: columns, mean: mean, std: std)
+  }
+
+  /// Saves as pretty JSON, atomically.
+  public func save(_ path: String) throws {
+    try AtomicFile.write(path, text: json.serialized(pretty: true) + "\n")
+  }
+
+  /// Loads a standardizer saved by `save`.
+  public static func load(_ path: String) throws -> Standardizer {
+    try Standardizer(json: JSONValue.parse(readWholeFile(path), path: path), path: path)
+  }
+}
