@@ -14,7 +14,6 @@ public protocol DeviceScalar: BinaryFloatingPoint, Sendable where Self.RawSignif
     _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Self,
     _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
     _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
-  init(_ value: Float)
   var float: Float { get }
   var double: Double { get }
   static func exp(_ x: Self) -> Self
@@ -53,7 +52,6 @@ extension Double: DeviceScalar {
     cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
-  public init(_ value: Float) { self = Double(value) }
   public var float: Float { Float(self) }
   public var double: Double { self }
   public static func exp(_ x: Double) -> Double { libm_exp(x) }

@@ -38,9 +38,9 @@ public struct AffineLayer: Sendable, Equatable {
   public var geometry: ConvGeometry
   public var hasBias: Bool
   /// Factor on x·W in the forward pass: 1 (standard) or w_std/√fan_in (ntk).
-  public var weightScale: Float
+  public var weightScale: Double
   /// Factor on b in the forward pass: 1 (standard) or b_std (ntk).
-  public var biasScale: Float
+  public var biasScale: Double
   /// Offset of the kernel in the flat parameter vector.
   public var kernelOffset: Int
   public var kernelCount: Int { geometry.patch * geometry.outC }
@@ -105,7 +105,7 @@ public struct Network: Sendable, Equatable {
         let g = ConvGeometry.dense(fanIn: shape[0], units: units)
         let a = AffineLayer(
           specIndex: index, geometry: g, hasBias: bias,
-          weightScale: ntk ? wStd / Float(shape[0]).squareRoot() : 1, biasScale: ntk ? bStd : 1,
+          weightScale: ntk ? Double(wStd) / Double(shape[0]).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: false)
         offset += a.parameterCount
         resolved.append(.affine(a))
@@ -134,7 +134,7 @@ public struct Network: Sendable, Equatable {
         }
         let a = AffineLayer(
           specIndex: index, geometry: g, hasBias: bias,
-          weightScale: ntk ? wStd / Float(g.patch).squareRoot() : 1, biasScale: ntk ? bStd : 1,
+          weightScale: ntk ? Double(wStd) / Double(g.patch).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: true)
         offset += a.parameterCount
         resolved.append(.affine(a))
