@@ -278,11 +278,11 @@ public final class Trainer {
     }
     try p.backward(n: n, seed: seed.view) { k, a, g in
       let geo = a.geometry
-      try device.gemm(GemmOp(transA: true, m: geo.patch, n: geo.outC, k: n * geo.positions, alpha: a.weightScale * scale,
+      try device.gemm(GemmOp(transA: true, m: geo.patch, n: geo.outC, k: n * geo.positions, alpha: Float(a.weightScale) * scale,
                              a: p.patches(k), lda: geo.patch, b: g, ldb: geo.outC,
                              beta: 0, c: gradient.view(at: a.kernelOffset), ldc: geo.outC))
       if a.hasBias {
-        try device.columnSums(g, rows: n * geo.positions, cols: geo.outC, scale: a.biasScale * scale,
+        try device.columnSums(g, rows: n * geo.positions, cols: geo.outC, scale: Float(a.biasScale) * scale,
                               into: gradient.view(at: a.biasOffset))
       }
     }
