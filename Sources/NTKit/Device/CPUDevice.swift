@@ -48,10 +48,12 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     base.update(from: ptr(source), count: destination.count)
   }
 
+  @_specialize(where T == Float)
   public func fill<T: DeviceScalar>(_ destination: BufferView<T>, count: Int, value: T) throws {
     ptr(destination).update(repeating: value, count: count)
   }
 
+  @_specialize(where T == Float)
   public func copy<T: DeviceScalar>(_ source: BufferView<T>, to destination: BufferView<T>, count: Int) throws {
     ptr(destination).update(from: ptr(source), count: count)
   }
@@ -64,6 +66,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Linear algebra
 
+  @_specialize(where T == Float)
   public func gemm<T: DeviceScalar>(_ op: GemmOp<T>) throws {
     guard op.m > 0, op.n > 0 else { return }
     if op.k == 0 {
@@ -132,6 +135,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
   }
 
+  @_specialize(where T == Float)
   public func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws {
     let p = ptr(x), v = ptr(vector)
     parallelFor(rows, minimumChunk: max(1, 16384 / max(cols, 1))) { range in
@@ -142,6 +146,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
   public func columnSums<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, scale: T, into out: BufferView<T>) throws {
     let p = ptr(x), o = ptr(out)
     o.update(repeating: 0, count: cols)
@@ -154,6 +159,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Layers
 
+  @_specialize(where T == Float)
   public func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws {
     let zp = ptr(z), yp = ptr(y)
     parallelFor(count, minimumChunk: 32768) { range in
@@ -165,6 +171,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
   public func activationBackward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, cotangent g: BufferView<T>,
                                                   n: Int, m: Int, width: Int) throws {
     if case .identity = act { return }
@@ -293,6 +300,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   // MARK: Selection and training
 
+  @_specialize(where T == Float)
   public func rowDistances<T: DeviceScalar>(_ metric: DistanceMetric, a: BufferView<T>, b: BufferView<T>,
                                             out: BufferView<T>, n: Int, d: Int) throws {
     let ap = ptr(a), bp = ptr(b), op = ptr(out)
@@ -303,6 +311,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
   public func argmax<T: DeviceScalar>(_ values: BufferView<T>, excluded: BufferView<T>?, count: Int) throws -> (index: Int, value: Double)? {
     let v = ptr(values)
     let x = excluded.map { ptr($0) }
@@ -317,6 +326,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     return best < 0 ? nil : (best, Double(bestValue.double))
   }
 
+  @_specialize(where T == Float)
   public func adamStep<T: DeviceScalar>(_ h: AdamHyper, step: Int, parameters: BufferView<T>, gradients: BufferView<T>,
                                         m: BufferView<T>, v: BufferView<T>, count: Int) throws {
     let p = ptr(parameters), g = ptr(gradients), mp = ptr(m), vp = ptr(v)
@@ -333,6 +343,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  @_specialize(where T == Float)
   public func axpy<T: DeviceScalar>(_ alpha: T, _ y: BufferView<T>, _ x: BufferView<T>, count: Int) throws {
     let yp = ptr(y), xp = ptr(x)
     for i in 0..<count { xp[i] += alpha * yp[i] }
@@ -341,6 +352,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
 /// One distance between two rows, in float64 (see `DistanceMetric`).
 @inline(__always)
+@_specialize(where T == Float)
 func rowDistance<T: DeviceScalar>(_ metric: DistanceMetric, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ d: Int) -> Double {
   switch metric {
   case .mse, .l2:
