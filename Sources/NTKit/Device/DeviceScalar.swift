@@ -53,7 +53,8 @@ extension Double: DeviceScalar {
     cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
-  public init(_ value: Float) { self = Double(value) }
+  // init(_: Float) is the standard library's; restating it here as
+  // `self = Double(value)` called itself forever.
   public var float: Float { Float(self) }
   public var double: Double { self }
   public static func exp(_ x: Double) -> Double { libm_exp(x) }
