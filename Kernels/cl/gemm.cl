@@ -120,3 +120,48 @@ __kernel void ntk_gemm_small(int M, int N, int K, REAL alpha,
   __global REAL *p = c + (size_t)i * ldc + j;
   *p = beta == (REAL)0 ? alpha * acc : alpha * acc + beta * *p;
 }
+
+// ntk_gemm_block: no local memory and no barriers; each work-item computes an
+// RBM×RBN block of C straight from global memory (the caches do the tiling).
+// For CPU OpenCL devices (PoCL), where values live across barriers are
+// spilled to memory. Work-group size: any; global (⌈N/RBN⌉, ⌈M/RBM⌉, batch).
+#ifndef RBM
+#define RBM 4    // rows of C per work-item
+#endif
+#ifndef RBN
+#define RBN 8    // columns of C per work-item
+#endif
+
+__kernel void ntk_gemm_block(int M, int N, int K, REAL alpha,
+                             __global const REAL *A, ulong offA, int lda, ulong strideA, int transA,
+                             __global const REAL *B, ulong offB, int ldb, ulong strideB, int transB,
+                             REAL beta, __global REAL *C, ulong offC, int ldc, ulong strideC) {
+  const int j0 = get_global_id(0) * RBN, i0 = get_global_id(1) * RBM;
+  const ulong z = get_global_id(2);
+  if (i0 >= M || j0 >= N) return;
+  __global const REAL *a = A + offA + z * strideA;
+  __global const REAL *b = B + offB + z * strideB;
+  __global REAL *c = C + offC + z * strideC;
+  // Rows/columns past the edge are clamped to the last one (read, never written).
+  int ri[RBM], cj[RBN];
+  for (int r = 0; r < RBM; r++) ri[r] = min(i0 + r, M - 1);
+  for (int q = 0; q < RBN; q++) cj[q] = min(j0 + q, N - 1);
+  REAL acc[RBM][RBN];
+  for (int r = 0; r < RBM; r++)
+    for (int q = 0; q < RBN; q++) acc[r][q] = (REAL)0;
+  for (int k = 0; k < K; k++) {
+    REAL av[RBM], bv[RBN];
+    for (int r = 0; r < RBM; r++) av[r] = transA ? a[(size_t)k * lda + ri[r]] : a[(size_t)ri[r] * lda + k];
+    for (int q = 0; q < RBN; q++) bv[q] = transB ? b[(size_t)cj[q] * ldb + k] : b[(size_t)k * ldb + cj[q]];
+    for (int r = 0; r < RBM; r++)
+      for (int q = 0; q < RBN; q++) acc[r][q] = fma(av[r], bv[q], acc[r][q]);
+  }
+  for (int r = 0; r < RBM; r++) {
+    if (i0 + r >= M) break;
+    for (int q = 0; q < RBN; q++) {
+      if (j0 + q >= N) break;
+      __global REAL *p = c + (size_t)(i0 + r) * ldc + j0 + q;
+      *p = beta == (REAL)0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * *p;
+    }
+  }
+}

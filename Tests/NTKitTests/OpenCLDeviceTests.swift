@@ -76,7 +76,7 @@ final class OpenCLDeviceTests: XCTestCase {
   func testGemmAwkwardShapes() throws {
     let cl = try openCL()
     let shapes = [(1, 1, 1), (1, 3, 5), (5, 1, 7), (37, 129, 3), (129, 67, 130), (64, 64, 64), (3, 129, 1), (70, 9, 0)]
-    for variant in [OpenCLDevice.GemmVariant.tiled, .small] {
+    for variant in OpenCLDevice.GemmVariant.allCases {
       cl.forcedGemmVariant = variant
       defer { cl.forcedGemmVariant = nil }
       for (m, n, k) in shapes {
@@ -412,5 +412,24 @@ final class OpenCLDeviceTests: XCTestCase {
   func testGemmThroughputIsPositive() throws {
     let cl = try openCL()
     XCTAssertGreaterThan(try OpenCLBench.gemmGFLOPS(device: cl, n: 64), 0)
+  }
+}
+
+/// `NTKIT_BENCH_GEMM=512,1024 swift test --filter OpenCLGemmBenchmark` prints
+/// our SGEMM on OpenCL next to cblas_sgemm (CPUDevice) at each n. The timed
+/// work runs in PoCL's and OpenBLAS's own compiled code, so a debug build of
+/// the package gives representative figures. Skipped unless the variable is set.
+final class OpenCLGemmBenchmark: XCTestCase {
+  func testReportGemmThroughput() throws {
+    guard let sizes = ProcessInfo.processInfo.environment["NTKIT_BENCH_GEMM"] else {
+      throw XCTSkip("set NTKIT_BENCH_GEMM=512,1024 to run")
+    }
+    guard let cl = try OpenCLDeviceTests.shared.get() else { throw XCTSkip("no OpenCL platform on this machine") }
+    for n in sizes.split(separator: ",").compactMap({ Int($0) }) {
+      let ours = try OpenCLBench.gemmGFLOPS(device: cl, n: n)
+      let blas = try OpenCLBench.gemmGFLOPS(device: CPUDevice.shared, n: n)
+      print("SGEMM n=\(n): OpenCL \(cl.info.name) \(format(ours, "%.1f")) GFLOP/s; "
+            + "OpenBLAS \(format(blas, "%.1f")) GFLOP/s; ratio \(format(ours / blas, "%.3f")) [\(cl.gemmTuning)]")
+    }
   }
 }

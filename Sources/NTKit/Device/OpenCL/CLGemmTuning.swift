@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Tile sizes of the `ntk_gemm` kernel (gemm.cl) for one device, passed as
 /// `-D` build options. A small table keyed by device name or vendor, with a
 /// default that always works (it needs 256 work-items per group and 8 KiB of
@@ -27,8 +33,17 @@ struct CLGemmTuning: Equatable, CustomStringConvertible {
     ("Intel(R) Graphics", CLGemmTuning(tm: 32, tn: 64, tk: 16, wptm: 4, wptn: 4)),
   ]
 
+  /// `NTKIT_GEMM_TILES="tm,tn,tk,wptm,wptn"` (for tuning runs), when valid.
+  static func fromEnvironment() -> CLGemmTuning? {
+    guard let raw = getenv("NTKIT_GEMM_TILES") else { return nil }
+    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
+    guard v.count == 5, v.allSatisfy({ $0 > 0 }), v[0] % v[3] == 0, v[1] % v[4] == 0 else { return nil }
+    return CLGemmTuning(tm: v[0], tn: v[1], tk: v[2], wptm: v[3], wptn: v[4])
+  }
+
   /// The entry for `info`, or the default, shrunk to fit `maxWorkGroupSize`.
   static func forDevice(_ info: DeviceInfo, maxWorkGroupSize: Int) -> CLGemmTuning {
+    if let forced = fromEnvironment(), forced.workGroupSize <= maxWorkGroupSize { return forced }
     let chosen = table.first { info.name.contains($0.match) || info.vendor.contains($0.match) }?.tuning ?? standard
     if chosen.workGroupSize <= maxWorkGroupSize { return chosen }
     if standard.workGroupSize <= maxWorkGroupSize { return standard }

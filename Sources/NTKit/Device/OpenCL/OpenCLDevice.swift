@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import COpenCL
 
 /// Build-time choices of an OpenCL device.
@@ -54,8 +59,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   private let launchLock = CLLock()
   /// Tests force one GEMM kernel (nil: chosen by shape).
   var forcedGemmVariant: GemmVariant?
+  /// `NTKIT_GEMM_KERNEL=tiled` makes a CPU OpenCL device use the local-memory kernel.
+  let preferTiledOnCPU = getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false
 
-  enum GemmVariant { case tiled, small }
+  enum GemmVariant: CaseIterable { case tiled, block, small }
 
   /// Opens device `device` of platform `platform` (as `ntk devices` numbers them).
   public convenience init(platform: Int, device: Int, options: OpenCLOptions = OpenCLOptions()) throws {
@@ -270,6 +277,14 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
       let (lx, ly) = t.localSize
       let global = [(op.n + t.tn - 1) / t.tn * lx, (op.m + t.tm - 1) / t.tm * ly, batch]
       try launch(k, name: "ntk_gemm", args, global: global, local: [lx, ly, 1])
+    case .block:
+      let (rbm, rbn) = OpenCLDevice.gemmBlock
+      let k = try kernel("ntk_gemm_block", file: "gemm.cl", T.self,
+                         extra: gemmTuning.buildOptions + " -DRBM=\(rbm) -DRBN=\(rbn)")
+      let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
+      try launch(k, name: "ntk_gemm_block", args,
+                 global: [roundUp((op.n + rbn - 1) / rbn, l), roundUp((op.m + rbm - 1) / rbm, l), batch],
+                 local: [l, l, 1])
     case .small:
       let k = try kernel("ntk_gemm_small", file: "gemm.cl", T.self, extra: gemmTuning.buildOptions)
       let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
@@ -278,10 +293,15 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
-  /// The tiled kernel pays off once C holds a few tiles; skinny or tiny
-  /// products run one work-item per element.
+  /// Rows × columns of C per work-item in `ntk_gemm_block` (RBM, RBN).
+  static let gemmBlock = (4, 8)
+
+  /// Tiny or skinny products run one work-item per element. Larger ones use
+  /// the local-memory tiled kernel on GPUs, and the barrier-free register
+  /// block kernel on CPU devices (PoCL: about 2× the tiled kernel at n = 1024).
   func gemmVariant(m: Int, n: Int, k: Int) -> GemmVariant {
-    (m < 8 || n < 8 || m * n * max(k, 1) < 32 * 32 * 32) ? .small : .tiled
+    if m < 8 || n < 8 || m * n * max(k, 1) < 32 * 32 * 32 { return .small }
+    return info.isGPU || preferTiledOnCPU ? .tiled : .block
   }
 
   /// Work-group edge of ntk_accumulate (TS): 16 where 256 work-items fit.
