@@ -108,7 +108,7 @@ final class OpenCLDeviceTests: XCTestCase {
       let batch = BatchedGemmOp(op: GemmOp(m: m, n: n, k: k, a: x[0].view, lda: k, b: x[1].view, ldb: n,
                                            c: x[2].view, ldc: n),
                                 count: count, strideA: m * k, strideB: 0, strideC: m * n)
-      if let device = device as? OpenCLDevice { try device.gemmBatched(batch) } else { try device.gemmBatched(batch) }
+      try device.gemmBatched(batch)  // through `any ComputeDevice`: the fused launch on OpenCL
     }
     _ = cl
     assertClose(r.cl[2], r.cpu[2], productTolerance, "batched gemm")
@@ -361,6 +361,19 @@ final class OpenCLDeviceTests: XCTestCase {
     XCTAssertEqual(try DeviceChoice(parsing: "opencl:1:2"), .openclIndexed(platform: 1, device: 2))
     for bad in ["gpu", "opencl:1", "opencl:a:b", "opencl:-1:0", ""] {
       XCTAssertThrowsError(try DeviceChoice(parsing: bad), bad)
+    }
+  }
+
+  /// Under `OCL_ICD_VENDORS=<empty dir>` (CI's no-OpenCL run) the real
+  /// enumeration fails: auto warns once and uses the CPU, opencl throws.
+  func testRealEnumerationWithoutPlatform() throws {
+    guard DeviceSelector.enumerate().devices.isEmpty else { throw XCTSkip("an OpenCL platform is present") }
+    var warnings: [String] = []
+    XCTAssertEqual(try DeviceSelector.make(.auto, warn: { warnings.append($0) }).info.kind, .cpu)
+    XCTAssertEqual(warnings.count, 1)
+    XCTAssertThrowsError(try DeviceSelector.make(.opencl, warn: { _ in })) {
+      guard case NTKitError.noOpenCLPlatform(let hint) = $0 else { return XCTFail("wrong error \($0)") }
+      XCTAssertTrue(hint.contains("OCL_ICD_VENDORS"), hint)
     }
   }
 
