@@ -16,6 +16,8 @@
 // Work-group size: (TN/WPTN, TM/WPTM, 1). Edges are bounds-checked.
 // ntk_gemm_small: one work-item per element of C, no local memory; for tiny
 // or skinny shapes. Any work-group size.
+// ntk_gemm_block (end of file): RBM×RBN of C per work-item, no local memory,
+// no barriers; for CPU OpenCL devices.
 //
 // Tunables (host overrides with -D; defaults always work):
 #ifndef TM
