@@ -8,5 +8,12 @@ public enum KernelSource {
 
   static let table: [String: [UInt8]] = [
     "common.cl": PackageResources.common_cl,
+    "gemm.cl": PackageResources.gemm_cl,
+    "ntk_accumulate.cl": PackageResources.ntk_accumulate_cl,
+    "activation.cl": PackageResources.activation_cl,
+    "conv.cl": PackageResources.conv_cl,
+    "avgpool.cl": PackageResources.avgpool_cl,
+    "elementwise.cl": PackageResources.elementwise_cl,
+    "pool_distance.cl": PackageResources.pool_distance_cl,
   ]
 }

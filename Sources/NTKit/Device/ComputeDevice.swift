@@ -181,6 +181,10 @@ public protocol ComputeDevice: AnyObject, Sendable {
                                  m: BufferView<T>, v: BufferView<T>, count: Int) throws
   /// `x += alpha · y` over `count` values (used for SGD and reductions).
   func axpy<T: DeviceScalar>(_ alpha: T, _ y: BufferView<T>, _ x: BufferView<T>, count: Int) throws
+
+  /// A batch of GEMMs (default: one `gemm` per entry, see the extension);
+  /// a requirement so that a backend's fused version is used through `any ComputeDevice`.
+  func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws
 }
 
 extension ComputeDevice {
