@@ -12,6 +12,7 @@ struct NTK: ParsableCommand {
     version: NTKitVersion.string,
     subcommands: [
       InitCommand.self, ForwardCommand.self, JacobianCommand.self, GramCommand.self, StatsCommand.self,
+      TrainCommand.self, SelectCommand.self, ExperimentCommand.self,
       DevicesCommand.self, BenchCommand.self, DemoCommand.self,
     ])
 }

@@ -46,7 +46,7 @@ struct ComputeOptions: ParsableArguments {
   var budget: Int { parseByteSize(memoryBudget) ?? GramOptions.defaultMemoryBudget }
 
   func makeDevice() throws -> any ComputeDevice {
-    let d = try DeviceResolver.resolve(device) { stderrLine("ntk: warning: \($0)") }
+    let d = try resolveDevice(device)
     if verbose { stderrLine("device: \(d.info.identifier) (\(d.info.name))") }
     return d
   }
@@ -72,4 +72,13 @@ extension String {
     while s.last?.isWhitespace == true { s.removeLast() }
     return String(s)
   }
+}
+
+/// `--device` value → device, with the fallback rules of `DeviceSelector`.
+func resolveDevice(_ name: String) throws -> any ComputeDevice {
+  let choice: DeviceChoice
+  do { choice = try DeviceChoice(parsing: name) } catch let error as NTKitError {
+    throw ValidationError(error.description)
+  }
+  return try DeviceSelector.make(choice) { stderrLine("ntk: warning: \($0)") }
 }

@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "JSON on stdout.") var json = false
 
   func run() throws {
-    let dev = try DeviceResolver.resolve(device) { stderrLine("ntk: warning: \($0)") }
+    let dev = try resolveDevice(device)
     var chosen = BenchmarkNets.all
     if let nets {
       let names = nets.split(separator: ",").map(String.init)

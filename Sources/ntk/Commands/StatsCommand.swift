@@ -93,8 +93,8 @@ struct DevicesCommand: ParsableCommand {
   @Flag(help: "JSON array on stdout.") var json = false
 
   func run() throws {
-    let devices = DeviceResolver.list()
-    let auto = (try? DeviceResolver.resolve("auto") { _ in })?.info.identifier ?? "cpu"
+    let devices = DeviceSelector.listAll()
+    let auto = DeviceSelector.autoChoice()
     if json {
       print(JSONValue.array(devices.map { d in
         .object([
