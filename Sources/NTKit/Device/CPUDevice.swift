@@ -89,6 +89,26 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
                op.beta, ptr(op.c), op.ldc)
   }
 
+  /// Many small products at once: split over the cores with single-threaded
+  /// BLAS per product (OpenBLAS's own threads only spin on shapes this small).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws {
+    let op = batch.op
+    guard batch.count > 0, op.m > 0, op.n > 0 else { return }
+    let a = ptr(op.a), b = ptr(op.b), c = ptr(op.c)
+    let workers = min(CPUThreads.count, batch.count)
+    let blasThreads = openblas_get_num_threads()
+    if workers > 1 { openblas_set_num_threads(1) }
+    defer { if workers > 1 { openblas_set_num_threads(blasThreads) } }
+    parallelFor(batch.count, minimumChunk: 1) { range in
+      for i in range {
+        T.blasGemm(op.transA, op.transB, op.m, op.n, op.k, op.alpha, a + i * batch.strideA, op.lda,
+                   b + i * batch.strideB, op.ldb, op.beta, c + i * batch.strideC, op.ldc)
+      }
+    }
+  }
+
   /// Sub-tile edge for the fused structured-NTK accumulation: three tiles of
   /// this size stay in a core's L2 cache (3 · 192² · 4 B ≈ 442 KB).
   static let ntkSubTile = 192
@@ -194,14 +214,26 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     if case .identity = act { return }
     let zp = ptr(z), gp = ptr(g)
     parallelFor(n, minimumChunk: max(1, 16384 / max(width * m, 1))) { range in
+      if case .relu = act {
+        // Branch-free select: vectorises.
+        for i in range {
+          let zr = zp + i * width
+          for a in 0..<m {
+            let gr = gp + (i * m + a) * width
+            for k in 0..<width { gr[k] = zr[k] > 0 ? gr[k] : 0 }
+          }
+        }
+        return
+      }
+      // σ'(z) once per sample, applied to its m cotangent rows.
+      let d = UnsafeMutablePointer<T>.allocate(capacity: width)
+      defer { d.deallocate() }
       for i in range {
         let zr = zp + i * width
+        for k in 0..<width { d[k] = act.derivative(zr[k]) }
         for a in 0..<m {
           let gr = gp + (i * m + a) * width
-          switch act {
-          case .relu: for k in 0..<width where !(zr[k] > 0) { gr[k] = 0 }
-          default: for k in 0..<width { gr[k] *= act.derivative(zr[k]) }
-          }
+          for k in 0..<width { gr[k] *= d[k] }
         }
       }
     }

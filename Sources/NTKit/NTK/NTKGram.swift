@@ -16,6 +16,8 @@ public struct GramOptions: Sendable {
   public var isCancelled: (@Sendable () -> Bool)?
   /// Compute every tile instead of the upper triangle and its mirror (tests).
   public var computeLowerTriangle = false
+  /// Recompute features per block even when they would fit (tests).
+  public var forceStreaming = false
 
   /// 1 GiB: the clarified default. Enough for N = 20 000 of the Fuel net with
   /// all features resident, and far below the machines' 24 GiB.
@@ -33,6 +35,10 @@ public struct GramReport: Sendable {
   public var flops: Double
   public var seconds: Double
   public var temporaryBytes: Int
+  /// Seconds spent computing features (forward, backward, Jacobian blocks).
+  public var featureSeconds: Double = 0
+  /// Seconds spent mirroring the upper triangle.
+  public var mirrorSeconds: Double = 0
 }
 
 /// The empirical NTK Θ(X₁, X₂) of a network, tiled so that memory stays within
@@ -68,8 +74,11 @@ public enum NTKGram {
 
     // Memory plan.
     let featureBytes = plan0.featuresPerSample * size
-    let propagateCap = min(max(n1, n2), 256)
-    let propagatorBytes = Propagator<T>.bytesPerSample(network, multiplicity: m) * propagateCap
+    // Propagation blocks: up to 256 samples, within an eighth of the budget
+    // (a conv net carries M cotangents per sample through every layer).
+    let propagatorPerSample = Propagator<T>.bytesPerSample(network, multiplicity: m)
+    let propagateCap = max(1, min(max(n1, n2), 256, options.memoryBudget / 8 / max(propagatorPerSample, 1)))
+    let propagatorBytes = propagatorPerSample * propagateCap
     let sameSet = inputs2 == nil
     let allSamples = sameSet ? n1 : n1 + n2
     var block: Int
@@ -79,8 +88,8 @@ public enum NTKGram {
     let fixed = propagatorBytes + cpuScratch
     if let forced = options.blockSize {
       block = max(1, forced)
-      resident = fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
-    } else if fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
+      resident = !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
+    } else if !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
       resident = true
       block = 1024
     } else {
@@ -113,7 +122,10 @@ public enum NTKGram {
     let outBuffer: DeviceBuffer<T>? = hostOutput ? (device as! CPUDevice).wrap(output.baseAddress!, count: output.count) : nil
 
     /// Features of samples `range` of `x` into `store` at sample slot `slot`.
+    var featureSeconds = 0.0
     func features(_ x: Tensor, _ range: Range<Int>, into store: DeviceBuffer<T>, slot: Int) throws {
+      let t0 = monotonicSeconds()
+      defer { featureSeconds += monotonicSeconds() - t0 }
       var lo = range.lowerBound
       while lo < range.upperBound {
         let n = min(propagator.capacity, range.upperBound - lo)
@@ -205,10 +217,12 @@ public enum NTKGram {
       options.progress?(done + 1, work.count)
     }
     try device.synchronize()
+    let mirrorStart = monotonicSeconds()
     if symmetric { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
-                      seconds: monotonicSeconds() - start, temporaryBytes: needed)
+                      seconds: monotonicSeconds() - start, temporaryBytes: needed,
+                      featureSeconds: featureSeconds, mirrorSeconds: monotonicSeconds() - mirrorStart)
   }
 
   /// Copies the upper block triangle to the lower one: out[j, i] = out[i, j]

@@ -165,21 +165,21 @@ final class Propagator<T: DeviceScalar> {
   func jacobianBlock(_ k: Int, _ a: AffineLayer, cotangent G: BufferView<T>, n: Int, into out: BufferView<T>, ld: Int) throws {
     let g = a.geometry, m = multiplicity
     let x = patches(k)
-    for i in 0..<n {
-      // kernel: (patch × pos)·(pos × outC) per output a
+    // One batch over the samples per output a: uniform strides, so a device
+    // can run each as a single launch (CPU: split over the cores).
+    for out_a in 0..<m {
+      // kernel: (patch × pos)·(pos × outC)
       try device.gemmBatched(BatchedGemmOp(
         op: GemmOp(transA: true, m: g.patch, n: g.outC, k: g.positions, alpha: T(a.weightScale),
-                   a: x.advanced(by: i * g.positions * g.patch), lda: g.patch,
-                   b: G.advanced(by: i * m * g.positions * g.outC), ldb: g.outC,
-                   beta: 0, c: out.advanced(by: i * m * ld), ldc: g.outC),
-        count: m, strideA: 0, strideB: g.positions * g.outC, strideC: ld))
+                   a: x, lda: g.patch, b: G.advanced(by: out_a * g.positions * g.outC), ldb: g.outC,
+                   beta: 0, c: out.advanced(by: out_a * ld), ldc: g.outC),
+        count: n, strideA: g.positions * g.patch, strideB: m * g.positions * g.outC, strideC: m * ld))
       if a.hasBias {
         try device.gemmBatched(BatchedGemmOp(
           op: GemmOp(m: 1, n: g.outC, k: g.positions, alpha: T(a.biasScale),
-                     a: ones.view, lda: g.positions,
-                     b: G.advanced(by: i * m * g.positions * g.outC), ldb: g.outC,
-                     beta: 0, c: out.advanced(by: i * m * ld + a.kernelCount), ldc: g.outC),
-          count: m, strideA: 0, strideB: g.positions * g.outC, strideC: ld))
+                     a: ones.view, lda: g.positions, b: G.advanced(by: out_a * g.positions * g.outC), ldb: g.outC,
+                     beta: 0, c: out.advanced(by: out_a * ld + a.kernelCount), ldc: g.outC),
+          count: n, strideA: 0, strideB: m * g.positions * g.outC, strideC: m * ld))
       }
     }
   }

@@ -35,6 +35,7 @@ struct GramCommand: ParsableCommand {
                                  precision: compute.parsedPrecision, options: options, output: out)
     if compute.verbose {
       for line in report.plan.description { stderrLine(line) }
+      stderrLine("time: \(format(report.seconds, "%.3f")) s (features \(format(report.featureSeconds, "%.3f")) s, mirror \(format(report.mirrorSeconds, "%.3f")) s)")
       stderrLine("tiles: \(report.tiles) of \(report.blockSize) samples, features \(report.residentFeatures ? "resident" : "recomputed per block"), temporaries \(formatBytes(report.temporaryBytes))")
     }
     let gflops = report.flops / report.seconds / 1e9
