@@ -28,10 +28,15 @@ let package = Package(
       exclude: ["README.md"],
       resources: [.embedInCode("cl")]),
 
+    // MARK: - CPU loops in C (vectorised by clang)
+    .target(
+      name: "CNTKitCPU", path: "Sources/CNTKitCPU",
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels"],
+      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU"],
       swiftSettings: [
         // Raw device pointers cross threads inside documented parallel loops.
         .swiftLanguageMode(.v5),

@@ -145,11 +145,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
                    0, kg, nj * m)
         let c = op.c
         if m == 1 {
-          for i in 0..<ni {
-            let o = out + (i0 + i) * op.ldo + j0
-            let ra = ka + i * nj, rg = kg + i * nj
-            for j in 0..<nj { o[j] += (ra[j] + c) * rg[j] }
-          }
+          CPUVectorLoops.hadamardAccumulate(out + i0 * op.ldo + j0, ldo: op.ldo, ka, kg, ni: ni, nj: nj, c: c)
         } else {
           for i in 0..<ni {
             for a in 0..<m {
@@ -200,7 +196,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     let zp = ptr(z), yp = ptr(y)
     parallelFor(count, minimumChunk: 32768) { range in
       switch act {
-      case .relu: for i in range { let v = zp[i]; yp[i] = v > 0 ? v : 0 }
+      case .relu: CPUVectorLoops.relu(yp + range.lowerBound, zp + range.lowerBound, range.count)
       case .identity: if zp != yp { for i in range { yp[i] = zp[i] } }
       default: for i in range { yp[i] = act.apply(zp[i]) }
       }
@@ -215,14 +211,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     let zp = ptr(z), gp = ptr(g)
     parallelFor(n, minimumChunk: max(1, 16384 / max(width * m, 1))) { range in
       if case .relu = act {
-        // Branch-free select: vectorises.
-        for i in range {
-          let zr = zp + i * width
-          for a in 0..<m {
-            let gr = gp + (i * m + a) * width
-            for k in 0..<width { gr[k] = zr[k] > 0 ? gr[k] : 0 }
-          }
-        }
+        CPUVectorLoops.reluBackward(gp + range.lowerBound * m * width, zp + range.lowerBound * width,
+                                    n: range.count, m: m, width: width)
         return
       }
       // σ'(z) once per sample, applied to its m cotangent rows.

@@ -1,0 +1,31 @@
+# NTKit — the two set-up commands of the README:
+#   make demo   installs what is missing, builds, runs the main job on bundled data
+#   make test   installs what is missing, builds, runs the whole test suite
+# PoCL keeps its kernel cache inside the project (an unwritable cache breaks it).
+export POCL_CACHE_DIR ?= $(CURDIR)/.pocl-cache
+
+.PHONY: demo test deps build release bench clean
+
+deps:
+	@scripts/install-deps.sh
+	@mkdir -p $(POCL_CACHE_DIR)
+
+build: deps
+	swift build --product ntk
+
+release: deps
+	swift build -c release --product ntk
+
+demo: release
+	.build/release/ntk demo
+
+test: deps
+	swift build --product ntk
+	swift build --build-tests
+	swift test --skip-build
+
+bench: release
+	.build/release/ntk bench
+
+clean:
+	rm -rf .build .pocl-cache
