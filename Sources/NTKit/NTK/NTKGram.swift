@@ -84,7 +84,7 @@ public enum NTKGram {
     var block: Int
     var resident: Bool
     func tileBytes(_ b: Int) -> Int { hostOutput ? 0 : b * b * mult * mult * size }
-    let cpuScratch = CPUThreads.count * 2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTile * mult * mult * size
+    let cpuScratch = CPUThreads.count * 2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size
     let fixed = propagatorBytes + cpuScratch
     if let forced = options.blockSize {
       block = max(1, forced)
