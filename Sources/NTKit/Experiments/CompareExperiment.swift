@@ -54,6 +54,8 @@ public struct CompareSummaryRow: Sendable, Equatable {
   public var finalTestLoss: MeanSE
   public var entropy: MeanSE
   public var trace: MeanSE
+  /// Tr Θ / N: the trace grows with the set size, this compares sets of one size.
+  public var tracePerSample: MeanSE
   /// Classification only.
   public var bestTestAccuracy: MeanSE?
 }
@@ -77,7 +79,8 @@ public struct CompareResult: Sendable {
         rows.append(CompareSummaryRow(
           method: method, size: size, runs: rs.count, minTestLoss: MeanSE(rs.map(\.outcome.minTestLoss)),
           finalTestLoss: MeanSE(rs.map(\.outcome.finalTestLoss)), entropy: MeanSE(rs.map(\.outcome.entropy)),
-          trace: MeanSE(rs.map(\.outcome.trace)), bestTestAccuracy: acc.count == rs.count ? MeanSE(acc) : nil))
+          trace: MeanSE(rs.map(\.outcome.trace)), tracePerSample: MeanSE(rs.map { $0.outcome.trace / Double($0.size) }),
+          bestTestAccuracy: acc.count == rs.count ? MeanSE(acc) : nil))
       }
     }
     return rows

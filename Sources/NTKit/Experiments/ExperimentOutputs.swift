@@ -63,7 +63,7 @@ public enum ExperimentOutputs {
 
   public static let compareSummaryColumns = [
     "method", "size", "runs", "min_test_loss_mean", "min_test_loss_se", "final_test_loss_mean", "final_test_loss_se",
-    "entropy_mean", "entropy_se", "trace_mean", "trace_se", "best_test_accuracy_mean", "best_test_accuracy_se",
+    "entropy_mean", "entropy_se", "trace_mean", "trace_se", "trace_per_sample_mean", "trace_per_sample_se", "best_test_accuracy_mean", "best_test_accuracy_se",
   ]
 
   public static func runsCSV(_ result: CompareResult) -> String {
@@ -81,7 +81,8 @@ public enum ExperimentOutputs {
     csv(compareSummaryColumns, result.summary.map { s in
       [s.method.rawValue, String(s.size), String(s.runs), field(s.minTestLoss.mean), field(s.minTestLoss.standardError),
        field(s.finalTestLoss.mean), field(s.finalTestLoss.standardError), field(s.entropy.mean), field(s.entropy.standardError),
-       field(s.trace.mean), field(s.trace.standardError), field(s.bestTestAccuracy?.mean), field(s.bestTestAccuracy?.standardError)]
+       field(s.trace.mean), field(s.trace.standardError), field(s.tracePerSample.mean), field(s.tracePerSample.standardError),
+       field(s.bestTestAccuracy?.mean), field(s.bestTestAccuracy?.standardError)]
     })
   }
 
@@ -92,7 +93,7 @@ public enum ExperimentOutputs {
       var f: [(key: String, value: JSONValue)] = [
         ("method", .string(row.method.rawValue)), ("size", .number(Double(row.size))), ("runs", .number(Double(row.runs))),
         ("min_test_loss", meanSE(row.minTestLoss)), ("final_test_loss", meanSE(row.finalTestLoss)),
-        ("entropy", meanSE(row.entropy)), ("trace", meanSE(row.trace)),
+        ("entropy", meanSE(row.entropy)), ("trace", meanSE(row.trace)), ("trace_per_sample", meanSE(row.tracePerSample)),
       ]
       if let a = row.bestTestAccuracy { f.append(("best_test_accuracy", meanSE(a))) }
       rows.append(.object(f))
@@ -110,11 +111,14 @@ public enum ExperimentOutputs {
     ])
   }
 
+  /// One series per method; x is nudged by ±1.5 % per method so that error bars do not hide each other.
   static func methodSeries(_ result: CompareResult, _ value: (CompareSummaryRow) -> MeanSE?) -> [PlotSeries] {
     let summary = result.summary
+    let count = result.settings.methods.count
     return result.settings.methods.enumerated().map { (k, method) in
       let rows = summary.filter { $0.method == method }.compactMap { r in value(r).map { (r.size, $0) } }
-      return PlotSeries(label: methodLabel(method), x: rows.map { Double($0.0) }, y: rows.map(\.1.mean),
+      let nudge = 1 + 0.015 * (Double(k) - Double(count - 1) / 2)
+      return PlotSeries(label: methodLabel(method), x: rows.map { Double($0.0) * nudge }, y: rows.map(\.1.mean),
                         yError: rows.map(\.1.standardError), style: .lineAndMarkers,
                         color: SVGPlot.palette[k % SVGPlot.palette.count])
     }
@@ -149,7 +153,8 @@ public enum ExperimentOutputs {
       ("figure_ntk.svg", SVGFigure(panels: [
         panel("Starting NTK entropy (\(r))", "von Neumann entropy", { $0.entropy }),
         panel("Starting NTK trace (\(r))", "NTK trace", { $0.trace }, log: true),
-      ], columns: 2, title: "Starting NTK collective variables vs training-set size — " + title)),
+        panel("Trace per sample, Tr Θ / N (\(r))", "NTK trace / set size", { $0.tracePerSample }),
+      ], columns: 3, title: "Starting NTK collective variables vs training-set size — " + title)),
     ]
   }
 
