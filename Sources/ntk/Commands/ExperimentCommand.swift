@@ -96,10 +96,10 @@ struct CorrelateCommand: ParsableCommand {
     commandName: "correlate",
     abstract: "Section 3.2: starting NTK trace and entropy of random training sets vs the test loss after training.",
     discussion: """
-      For each run: draw a training-set size from --size-range and a random subset of the pool of that size,
-      and an initialisation; compute the trace and von Neumann entropy of the starting NTK on the subset;
-      train with Adam; record the minimum and final test loss (and accuracy for MNIST).
-      Writes runs.csv, summary.csv (Pearson and Spearman matrices), summary.json and figure_correlate.svg.
+      For each run: draw a training-set size from --size-range and a random subset of the pool of that size, \
+      and an initialisation; compute the trace and von Neumann entropy of the starting NTK on the subset; \
+      train with Adam; record the minimum and final test loss (and accuracy for MNIST). \
+      Writes runs.csv, summary.csv (Pearson and Spearman matrices), summary.json and figure_correlate.svg. \
       Default model: Models/fuel_table2.model.json or Models/mnist_dense_table2.model.json (Table 2).
       """)
 
@@ -126,6 +126,9 @@ struct CorrelateCommand: ParsableCommand {
     let data = try options.loadData()
     let spec = try options.loadModel(experiment: "correlate")
     let range = try sizeRange.map(parseRange) ?? (data.name == "mnist" ? 100...1000 : 10...data.pool.rows)
+    guard range.upperBound <= data.pool.rows else {
+      throw NTKitError.invalidArgument("size \(range.upperBound) is larger than the \(data.name) pool (\(data.pool.rows) points)")
+    }
     var settings = CorrelateSettings(model: spec, sizeRange: range)
     settings.runs = runs
     settings.epochs = options.epochs ?? options.defaultEpochs
@@ -164,11 +167,11 @@ struct CompareCommand: ParsableCommand {
     commandName: "compare",
     abstract: "Section 3.3: training sets chosen by RND, random and k-center selection, their starting NTK and test loss.",
     discussion: """
-      For each size and each of --runs repeats, every method chooses a training set from the pool (fresh seeds per
-      run; RND with the Selection module's defaults), the starting NTK entropy and trace of the set are computed
-      under the trained architecture, and the architecture is trained with Adam. The initialisation is shared by
-      the methods at the same (size, run). Writes runs.csv, summary.csv and summary.json (mean ± standard error
-      σ/√R per size and method), figure_test_loss.svg (Figure 4) and figure_ntk.svg (Figure 5).
+      For each size and each of --runs repeats, every method chooses a training set from the pool (fresh seeds per \
+      run; RND with the Selection module's defaults), the starting NTK entropy and trace of the set are computed \
+      under the trained architecture, and the architecture is trained with Adam. The initialisation is shared by \
+      the methods at the same (size, run). Writes runs.csv, summary.csv and summary.json (mean ± standard error \
+      σ/√R per size and method), figure_test_loss.svg (Figure 4) and figure_ntk.svg (Figure 5). \
       Default model: Models/fuel_table_a1.model.json or Models/mnist_table_a1.model.json (Table A1, NTK parameterization).
       """)
 
