@@ -1,7 +1,257 @@
 import ArgumentParser
 import NTKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct ExperimentCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "experiment", abstract: "The paper's experiments (placeholder).")
-  func run() throws { throw NTKitError.invalidArgument("ntk experiment: not implemented yet") }
+  static let configuration = CommandConfiguration(
+    commandName: "experiment",
+    abstract: "The paper's experiments: NTK collective variables vs test loss (3.2), RND vs random vs k-center (3.3).",
+    subcommands: [CorrelateCommand.self, CompareCommand.self])
+}
+
+/// Flags shared by both experiments.
+struct ExperimentOptions: ParsableArguments {
+  @Option(help: "Data set: fuel or mnist.") var dataset: String = "fuel"
+  @Option(name: .customLong("data-dir"), help: "Folder with fuel.csv and the mnist_*.npy files.") var dataDir: String = "Data"
+  @Option(help: "Model spec JSON (default: the paper's net for the data set, from Models/).") var model: String?
+  @Option(help: "standard or ntk (default: the model spec's).") var parameterization: String?
+  @Option(help: "Training epochs (default: fuel 500, mnist 30).") var epochs: Int?
+  @Option(help: "Adam learning rate.") var lr: Double = 1e-3
+  @Option(name: .customLong("batch-size"), help: "Mini-batch size (default: full batch).") var batchSize: Int?
+  @Option(help: "Seed of every random choice (split, subsets, selections, initialisations).") var seed: UInt64 = 0
+  @Option(name: .customLong("test-rows"), help: "Fuel rows held out for testing.") var testRows: Int = 120
+  @Option(name: .customLong("out-dir"), help: "Output folder: runs.csv, summary.csv, summary.json, figure_*.svg.")
+  var outDir: String
+  @Option(help: "Compute device: cpu (default), auto, opencl, opencl:<platform>:<device>.") var device: String = "cpu"
+  @Option(help: "Runs in parallel (default: the number of cores; 1 on a non-CPU device).") var jobs: Int?
+
+  func validate() throws {
+    _ = try parsedDataset()
+    if let p = parameterization, Parameterization(rawValue: p) == nil {
+      throw ValidationError("--parameterization must be standard or ntk, found \"\(p)\"")
+    }
+    if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1, found \(e)") }
+    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
+    if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
+    if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1, found \(j)") }
+    guard !outDir.isEmpty else { throw ValidationError("--out-dir is empty") }
+  }
+
+  func parsedDataset() throws -> ExperimentDataset {
+    guard let d = ExperimentDataset(rawValue: dataset.lowercased()) else {
+      throw ValidationError("unknown dataset \"\(dataset)\"; valid datasets: fuel, mnist")
+    }
+    return d
+  }
+
+  var defaultEpochs: Int { (try? parsedDataset()) == .mnist ? 30 : 500 }
+
+  func loadData() throws -> ExperimentData {
+    try ExperimentData.load(parsedDataset(), directory: dataDir, seed: seed, fuelTestRows: testRows)
+  }
+
+  /// The model spec (default: Models/<dataset>_… next to the working folder or the data folder).
+  func loadModel(experiment: String) throws -> ModelSpec {
+    var path = model
+    if path == nil {
+      let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
+      let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
+                                                        modelsDirectory: dataDir + "/../Models")
+      path = access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
+    }
+    var spec = try ModelSpec.load(path!)
+    if let p = parameterization.flatMap(Parameterization.init(rawValue:)) { spec.parameterization = p }
+    return spec
+  }
+
+  func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
+    let d = try resolveDevice(device)
+    let cpu = d.info.kind == .cpu
+    if !cpu, let j = jobs, j > 1 { stderrLine("ntk: warning: --jobs \(j) ignored on \(d.info.identifier): runs go one at a time") }
+    return (d, cpu ? (jobs ?? ExperimentRunner.cores) : 1)
+  }
+}
+
+/// Parses "10,20,50" into sizes (ValidationError on bad or empty lists).
+func parseIntList(_ text: String, flag: String) throws -> [Int] {
+  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters() }
+  guard !(parts.count == 1 && parts[0].isEmpty) else { throw ValidationError("\(flag) is empty: give a comma-separated list, e.g. 10,20,50") }
+  return try parts.map { p in
+    guard let v = Int(p) else { throw ValidationError("\(flag): \"\(p)\" is not a whole number") }
+    guard v >= 1 else { throw ValidationError("\(flag): sizes must be at least 1, found \(v)") }
+    return v
+  }
+}
+
+func runProgress(_ label: String) -> (bar: ProgressBar, update: (Int, Int) -> Void) {
+  let bar = ProgressBar(label, total: 1, unit: " runs")
+  return (bar, { done, total in bar.update(done, total: total) })
+}
+
+struct CorrelateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "correlate",
+    abstract: "Section 3.2: starting NTK trace and entropy of random training sets vs the test loss after training.",
+    discussion: """
+      For each run: draw a training-set size from --size-range and a random subset of the pool of that size, \
+      and an initialisation; compute the trace and von Neumann entropy of the starting NTK on the subset; \
+      train with Adam; record the minimum and final test loss (and accuracy for MNIST). \
+      Writes runs.csv, summary.csv (Pearson and Spearman matrices), summary.json and figure_correlate.svg. \
+      Default model: Models/fuel_table2.model.json or Models/mnist_dense_table2.model.json (Table 2).
+      """)
+
+  @OptionGroup var options: ExperimentOptions
+  @Option(help: "Number of runs K.") var runs: Int = 100
+  @Option(name: .customLong("size-range"), help: "Training-set sizes lo:hi, drawn uniformly (default: fuel 10:272, mnist 100:1000).")
+  var sizeRange: String?
+
+  func validate() throws {
+    guard runs >= 1 else { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    if let sizeRange { _ = try parseRange(sizeRange) }
+  }
+
+  func parseRange(_ text: String) throws -> ClosedRange<Int> {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int(String($0).trimmingCharacters()) }
+    guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
+      throw ValidationError("--size-range must be lo:hi with whole numbers, e.g. 10:200, found \"\(text)\"")
+    }
+    guard lo >= 1, lo <= hi else { throw ValidationError("--size-range needs 1 ≤ lo ≤ hi, found \(lo):\(hi)") }
+    return lo...hi
+  }
+
+  func run() throws {
+    let data = try options.loadData()
+    let spec = try options.loadModel(experiment: "correlate")
+    let range = try sizeRange.map(parseRange) ?? (data.name == "mnist" ? 100...1000 : 10...data.pool.rows)
+    guard range.upperBound <= data.pool.rows else {
+      throw NTKitError.invalidArgument("size \(range.upperBound) is larger than the \(data.name) pool (\(data.pool.rows) points)")
+    }
+    var settings = CorrelateSettings(model: spec, sizeRange: range)
+    settings.runs = runs
+    settings.epochs = options.epochs ?? options.defaultEpochs
+    settings.learningRate = options.lr
+    settings.batchSize = options.batchSize
+    settings.seed = options.seed
+    let (device, jobs) = try options.makeDevice()
+    settings.jobs = jobs
+    try ExperimentOutputs.prepareDirectory(options.outDir)
+    stderrLine("correlate: \(data.name), \(runs) runs, sizes \(range.lowerBound)–\(range.upperBound), "
+      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
+    let progress = runProgress("correlate")
+    let result: CorrelateResult
+    do {
+      result = try CorrelateExperiment.run(data: data, settings: settings, device: device,
+                                           isCancelled: { Interrupt.isRequested }, progress: progress.update)
+    } catch {
+      progress.bar.finish()
+      throw error
+    }
+    let paths = try ExperimentOutputs.write(result, to: options.outDir)
+    let vars = CorrelateResult.variables
+    let p = result.pearson, s = result.spearman
+    print("correlation with min_test_loss (pearson / spearman):")
+    for (i, v) in vars.enumerated() where v != "min_test_loss" {
+      let j = vars.firstIndex(of: "min_test_loss")!
+      print("  \(v.padding(16)) \(fmt(p[i][j]))  /  \(fmt(s[i][j]))")
+    }
+    print("entropy vs trace (pearson / spearman): \(fmt(p[1][2]))  /  \(fmt(s[1][2]))")
+    print(String(format2: "%.1f", result.seconds) + " s; wrote " + paths.joined(separator: ", "))
+  }
+}
+
+struct CompareCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare",
+    abstract: "Section 3.3: training sets chosen by RND, random and k-center selection, their starting NTK and test loss.",
+    discussion: """
+      For each size and each of --runs repeats, every method chooses a training set from the pool (fresh seeds per \
+      run; RND with the Selection module's defaults), the starting NTK entropy and trace of the set are computed \
+      under the trained architecture, and the architecture is trained with Adam. The initialisation is shared by \
+      the methods at the same (size, run). Writes runs.csv, summary.csv and summary.json (mean ± standard error \
+      σ/√R per size and method), figure_test_loss.svg (Figure 4) and figure_ntk.svg (Figure 5). \
+      Default model: Models/fuel_table_a1.model.json or Models/mnist_table_a1.model.json (Table A1, NTK parameterization).
+      """)
+
+  @OptionGroup var options: ExperimentOptions
+  @Option(help: "Runs R per size and method.") var runs: Int = 20
+  @Option(help: "Comma-separated training-set sizes (default: fuel 10,20,50,100; mnist 50,100,200).") var sizes: String?
+  @Option(help: "Comma-separated selection methods: rnd, random, kcenter.") var methods: String = "rnd,random,kcenter"
+
+  func validate() throws {
+    guard runs >= 1 else { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    if let sizes { _ = try parseIntList(sizes, flag: "--sizes") }
+    _ = try parsedMethods()
+  }
+
+  func parsedMethods() throws -> [SelectionMethod] {
+    let names = methods.split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }
+    guard !names.isEmpty else { throw ValidationError("--methods is empty: give e.g. rnd,random,kcenter") }
+    let parsed = try names.map { n -> SelectionMethod in
+      do { return try SelectionMethod(parsing: n) } catch let e as NTKitError { throw ValidationError(e.description) }
+    }
+    guard Set(parsed).count == parsed.count else { throw ValidationError("--methods repeats a method") }
+    return parsed
+  }
+
+  func run() throws {
+    let data = try options.loadData()
+    let spec = try options.loadModel(experiment: "compare")
+    let sizeList = try sizes.map { try parseIntList($0, flag: "--sizes") } ?? (data.name == "mnist" ? [50, 100, 200] : [10, 20, 50, 100])
+    if let big = sizeList.first(where: { $0 > data.pool.rows }) {
+      throw NTKitError.invalidArgument("size \(big) is larger than the \(data.name) pool (\(data.pool.rows) points)")
+    }
+    var settings = CompareSettings(model: spec, sizes: sizeList)
+    settings.runs = runs
+    settings.methods = try parsedMethods()
+    settings.epochs = options.epochs ?? options.defaultEpochs
+    settings.learningRate = options.lr
+    settings.batchSize = options.batchSize
+    settings.seed = options.seed
+    let (device, jobs) = try options.makeDevice()
+    settings.jobs = jobs
+    try ExperimentOutputs.prepareDirectory(options.outDir)
+    let total = settings.sizes.count * settings.methods.count * runs
+    stderrLine("compare: \(data.name), sizes \(settings.sizes.sorted().map(String.init).joined(separator: ",")), "
+      + "methods \(settings.methods.map(\.rawValue).joined(separator: ",")), R = \(runs) (\(total) runs), "
+      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
+    let progress = runProgress("compare")
+    let result: CompareResult
+    do {
+      result = try CompareExperiment.run(data: data, settings: settings, device: device,
+                                         isCancelled: { Interrupt.isRequested }, progress: progress.update)
+    } catch {
+      progress.bar.finish()
+      throw error
+    }
+    let paths = try ExperimentOutputs.write(result, to: options.outDir)
+    let acc = data.isClassification
+    print("method    size  min test loss        final test loss      entropy              trace" + (acc ? "                best accuracy" : ""))
+    for r in result.summary {
+      var line = "\(r.method.rawValue.padding(9)) \(String(r.size).padding(5)) \(pm(r.minTestLoss)) \(pm(r.finalTestLoss)) \(pm(r.entropy)) \(pm(r.trace))"
+      if let a = r.bestTestAccuracy { line += " \(pm(a))" }
+      print(line)
+    }
+    print(String(format2: "%.1f", result.seconds) + " s; wrote " + paths.joined(separator: ", "))
+  }
+}
+
+func fmt(_ x: Double?) -> String { x.map { String(format2: "%+.3f", $0) } ?? "  n/a " }
+
+func pm(_ m: MeanSE) -> String {
+  let digits = abs(m.mean) >= 100 ? "%.1f" : "%.4f"
+  return (String(format2: digits, m.mean) + " ± " + String(format2: digits, m.standardError)).padding(20)
+}
+
+extension String {
+  /// printf-style formatting of one Double (Foundation-free).
+  init(format2 f: String, _ x: Double) {
+    var buffer = [CChar](repeating: 0, count: 64)
+    _ = withVaList([x]) { vsnprintf(&buffer, 64, f, $0) }
+    self = String(cString: buffer)
+  }
+
+  func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }
