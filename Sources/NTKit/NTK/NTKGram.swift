@@ -33,6 +33,8 @@ public struct GramReport: Sendable {
   public var flops: Double
   public var seconds: Double
   public var temporaryBytes: Int
+  /// Identifier of the device that computed Θ ("cpu", "opencl:0:0").
+  public var device: String = ""
 }
 
 /// The empirical NTK Θ(X₁, X₂) of a network, tiled so that memory stays within
@@ -208,7 +210,7 @@ public enum NTKGram {
     if symmetric { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
-                      seconds: monotonicSeconds() - start, temporaryBytes: needed)
+                      seconds: monotonicSeconds() - start, temporaryBytes: needed, device: device.info.identifier)
   }
 
   /// Copies the upper block triangle to the lower one: out[j, i] = out[i, j]

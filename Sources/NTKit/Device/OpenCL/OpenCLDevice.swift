@@ -337,7 +337,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
 
   public func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws {
     try launch1D("ntk_act_forward", file: "activation.cl", T.self,
-                 [.int(act.code), .real(T(act.alpha)), .mem(mem(z)), .offset(z.offset), .mem(mem(y)), .offset(y.offset),
+                 [.int(act.code), .real(T(act.slope)), .mem(mem(z)), .offset(z.offset), .mem(mem(y)), .offset(y.offset),
                   .offset(count)], count: count)
   }
 
@@ -345,7 +345,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
                                                   n: Int, m: Int, width: Int) throws {
     if case .identity = act { return }
     try launch1D("ntk_act_backward", file: "activation.cl", T.self,
-                 [.int(act.code), .real(T(act.alpha)), .mem(mem(z)), .offset(z.offset), .mem(mem(g)), .offset(g.offset),
+                 [.int(act.code), .real(T(act.slope)), .mem(mem(z)), .offset(z.offset), .mem(mem(g)), .offset(g.offset),
                   .int(n), .int(m), .int(width)], count: n * m * width)
   }
 
