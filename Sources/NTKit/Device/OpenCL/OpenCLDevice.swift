@@ -59,6 +59,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   private let launchLock = CLLock()
   /// Tests force one GEMM kernel (nil: chosen by shape).
   var forcedGemmVariant: GemmVariant?
+  /// Tests: after this many more buffer allocations, every allocation fails
+  /// with CL_MEM_OBJECT_ALLOCATION_FAILURE, as a full device would (nil:
+  /// never). Set before use, from one thread.
+  var allocationsBeforeInjectedFailure: Int?
   /// `NTKIT_GEMM_KERNEL=tiled` makes a CPU OpenCL device use the local-memory kernel.
   let preferTiledOnCPU = getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false
 
@@ -191,6 +195,13 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   }
 
   func rawBuffer(bytes: Int) throws -> CLMemory {
+    if let left = allocationsBeforeInjectedFailure {
+      guard left > 0 else {
+        throw NTKitError.openCL(call: "clCreateBuffer(\(formatBytes(bytes))) [injected]", code: -4,
+                                name: CLStatus.name(-4))
+      }
+      allocationsBeforeInjectedFailure = left - 1
+    }
     var status: cl_int = CL_SUCCESS
     guard let m = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), max(bytes, 1), nil, &status),
           status == CL_SUCCESS
