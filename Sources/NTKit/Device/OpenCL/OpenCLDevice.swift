@@ -293,9 +293,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
       let k = try kernel("ntk_gemm_block", file: "gemm.cl", T.self,
                          extra: gemmTuning.buildOptions + " -DRBM=\(rbm) -DRBN=\(rbn)")
       let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
+      let (lx, ly) = OpenCLDevice.blockLocalFromEnvironment ?? (l, l)
       try launch(k, name: "ntk_gemm_block", args,
-                 global: [roundUp((op.n + rbn - 1) / rbn, l), roundUp((op.m + rbm - 1) / rbm, l), batch],
-                 local: [l, l, 1])
+                 global: [roundUp((op.n + rbn - 1) / rbn, lx), roundUp((op.m + rbm - 1) / rbm, ly), batch],
+                 local: [lx, ly, 1])
     case .small:
       let k = try kernel("ntk_gemm_small", file: "gemm.cl", T.self, extra: gemmTuning.buildOptions)
       let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
@@ -305,7 +306,21 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   }
 
   /// Rows × columns of C per work-item in `ntk_gemm_block` (RBM, RBN).
-  static let gemmBlock = (4, 8)
+  static var gemmBlock: (Int, Int) { blockFromEnvironment ?? (8, 16) }
+  /// `NTKIT_GEMM_BLOCK="rbm,rbn"` (tuning runs; rbn a vector width 2, 4, 8 or 16).
+  /// `NTKIT_GEMM_BLOCK_LOCAL="lx,ly"`: work-group of ntk_gemm_block (tuning runs).
+  static let blockLocalFromEnvironment: (Int, Int)? = {
+    guard let raw = getenv("NTKIT_GEMM_BLOCK_LOCAL") else { return nil }
+    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
+    guard v.count == 2, v[0] > 0, v[1] > 0 else { return nil }
+    return (v[0], v[1])
+  }()
+  static let blockFromEnvironment: (Int, Int)? = {
+    guard let raw = getenv("NTKIT_GEMM_BLOCK") else { return nil }
+    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
+    guard v.count == 2, v[0] > 0, [2, 4, 8, 16].contains(v[1]) else { return nil }
+    return (v[0], v[1])
+  }()
 
   /// Tiny or skinny products run one work-item per element. Larger ones use
   /// the local-memory tiled kernel on GPUs, and the barrier-free register
