@@ -336,16 +336,29 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   public func ntkAccumulate<T: DeviceScalar>(_ op: NTKAccumulateOp<T>) throws {
     let rows = op.rows1 * op.multiplicity, cols = op.rows2 * op.multiplicity
     guard rows > 0, cols > 0 else { return }
-    let ts = accumulateTile
-    let k = try kernel("ntk_accumulate", file: "ntk_accumulate.cl", T.self, extra: "-DTS=\(ts)")
     let args: [CLArg] = [
       .int(op.rows1), .int(op.rows2), .int(op.multiplicity), .int(op.ka), .int(op.kg), .real(op.scaleA), .real(op.c),
       .mem(try mem(op.a1)), .offset(op.a1.offset), .mem(try mem(op.a2)), .offset(op.a2.offset),
       .mem(try mem(op.g1)), .offset(op.g1.offset), .mem(try mem(op.g2)), .offset(op.g2.offset),
       .mem(try mem(op.out)), .offset(op.out.offset), .int(op.ldo),
     ]
+    if useBlockAccumulate {
+      // CPU devices: the barrier-free vector kernel (PoCL runs local-memory tiles poorly).
+      let rb = 4
+      let k = try kernel("ntk_accumulate_block", file: "ntk_accumulate.cl", T.self, extra: "-DARB=\(rb)")
+      let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
+      try launch(k, name: "ntk_accumulate_block", args,
+                 global: [roundUp((cols + rb - 1) / rb, l), roundUp((rows + rb - 1) / rb, l)], local: [l, l])
+      return
+    }
+    let ts = accumulateTile
+    let k = try kernel("ntk_accumulate", file: "ntk_accumulate.cl", T.self, extra: "-DTS=\(ts)")
     try launch(k, name: "ntk_accumulate", args, global: [roundUp(cols, ts), roundUp(rows, ts)], local: [ts, ts])
   }
+
+  /// Tests force one accumulate kernel (nil: the block kernel on CPU devices, tiles on GPUs).
+  var forcedBlockAccumulate: Bool?
+  var useBlockAccumulate: Bool { forcedBlockAccumulate ?? !(info.isGPU || preferTiledOnCPU) }
 
   public func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws {
     try launch1D("ntk_add_row_vector", file: "elementwise.cl", T.self,
