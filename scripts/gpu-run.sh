@@ -48,17 +48,17 @@ cat "$out/devices.txt" | tee -a "$out/summary.txt"
 for fm in "" "--fast-math"; do
   tag=${fm:+-fastmath}
   log "== ntk bench --device opencl --nets fuel --sizes 16384 --gemm-size 4096 $fm"
-  timeout 240 "$ntk" bench --device opencl --nets fuel --sizes 16384 --gemm-size 4096 --repeats 2 $fm \
+  timeout 150 "$ntk" bench --device opencl --nets fuel --sizes 16384 --gemm-size 4096 --repeats 2 $fm \
     > "$out/bench$tag.txt" 2> "$out/bench$tag.err"
   log "exit $?"; cat "$out/bench$tag.txt" "$out/bench$tag.err" | tee -a "$out/summary.txt"
 done
-timeout 120 "$ntk" bench --device opencl --nets fuel --sizes 16384 --gemm-size 4096 --json \
+timeout 100 "$ntk" bench --device opencl --nets fuel --sizes 16384 --gemm-size 4096 --json \
   > "$out/bench.json" 2> "$out/bench-json.err"
 
 # 4. RND pool-distance step, when this build has it.
 if "$ntk" bench --help 2>&1 | grep -q -- "--rnd"; then
   log "== ntk bench --device opencl --rnd"
-  timeout 120 "$ntk" bench --device opencl --rnd > "$out/bench-rnd.txt" 2>&1
+  timeout 100 "$ntk" bench --device opencl --rnd > "$out/bench-rnd.txt" 2>&1
   log "exit $?"; cat "$out/bench-rnd.txt" | tee -a "$out/summary.txt"
 else
   log "(ntk bench has no --rnd in this build: RND step timing skipped)"

@@ -102,9 +102,16 @@ enum TestDevices {
   /// CPU, then every OpenCL device that opened.
   static var all: [any ComputeDevice] { opened.devices }
 
-  /// Fails the calling test for each OpenCL device that is listed but does not open.
+  /// Fails the calling test for each OpenCL device that is listed but does
+  /// not open, and, when `NTKIT_REQUIRE_OPENCL=1` (CI with PoCL installed),
+  /// when there is no OpenCL device at all, so that the golden suites cannot
+  /// quietly run on the CPU only.
   static func assertAllOpened(file: StaticString = #filePath, line: UInt = #line) {
     for failure in opened.failures { XCTFail("OpenCL device failed to open: \(failure)", file: file, line: line) }
+    if getenv("NTKIT_REQUIRE_OPENCL").map({ String(cString: $0) }) == "1", opened.devices.count < 2 {
+      XCTFail("NTKIT_REQUIRE_OPENCL=1 but the OpenCL loader lists no device (install pocl-opencl-icd; "
+              + "check OCL_ICD_VENDORS and POCL_CACHE_DIR)", file: file, line: line)
+    }
   }
 }
 
