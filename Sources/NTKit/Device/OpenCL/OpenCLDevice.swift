@@ -92,7 +92,11 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     let maxGroup: Int = CLPlatformList.deviceValue(entry.device, cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE), 64)
     let tuning = CLGemmTuning.forDevice(entry.info, maxWorkGroupSize: maxGroup)
     var info = entry.info
-    info.detail += "; \(tuning)"
+    // A CPU device runs the barrier-free vector kernels (gemmVariant, useBlockAccumulate) unless told otherwise.
+    let cpuBlock = !entry.info.isGPU && !(getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false)
+    info.detail += cpuBlock
+      ? "; gemm block \(OpenCLDevice.gemmBlock.0)×\(OpenCLDevice.gemmBlock.1) per work-item (vector), accumulate block 4×4"
+      : "; \(tuning)"
     self.info = info
     self.options = options
     self.deviceID = entry.device
