@@ -51,3 +51,74 @@ void ntk_accumulate(int rows1, int rows2, int mult, int ka, int kg, REAL scaleA,
     *p += (scaleA * dotA + c) * dotG;
   }
 }
+
+// ntk_accumulate_block: the same sum for CPU OpenCL devices (PoCL), with no
+// local memory and no barriers. Each work-item owns an ARB×ARB block of out
+// (rows I0.., columns J0..) and forms its ARB² dot products with AVW-wide
+// vector loads along k (rows are contiguous in k), so the ARB² accumulators
+// are vector registers and each loaded vector is used ARB times; a scalar
+// loop takes the k tail. Rows and columns past the edge are clamped (read,
+// never written). Summation order differs from ntk_accumulate (float
+// rounding only). Work-group size: any; global (⌈cols/ARB⌉, ⌈rows/ARB⌉).
+#ifndef ARB
+#define ARB 4    // rows and columns of out per work-item
+#endif
+#define AVW 16   // vector width along k (REAL16)
+#define ACC_CAT_(a, b) a##b
+#define ACC_CAT(a, b) ACC_CAT_(a, b)
+#define REAL16V ACC_CAT(REAL, 16)
+#define REAL8V ACC_CAT(REAL, 8)
+#define REAL4V ACC_CAT(REAL, 4)
+#define REAL2V ACC_CAT(REAL, 2)
+
+inline REAL hsum16(REAL16V v) {
+  const REAL8V s8 = v.lo + v.hi;
+  const REAL4V s4 = s8.lo + s8.hi;
+  const REAL2V s2 = s4.lo + s4.hi;
+  return s2.x + s2.y;
+}
+
+// acc[r·ARB + q] = Σ_k X[xr[r]·width + k] · Y[yr[q]·width + k].
+inline void block_dots(__global const REAL *X, const int *xr, __global const REAL *Y, const int *yr, int width,
+                       REAL *acc) {
+  REAL16V v[ARB][ARB];
+  for (int r = 0; r < ARB; r++)
+    for (int q = 0; q < ARB; q++) v[r][q] = (REAL16V)(0);
+  int k = 0;
+  for (; k + AVW <= width; k += AVW) {
+    REAL16V x[ARB], y[ARB];
+    for (int r = 0; r < ARB; r++) x[r] = vload16(0, X + (size_t)xr[r] * width + k);
+    for (int q = 0; q < ARB; q++) y[q] = vload16(0, Y + (size_t)yr[q] * width + k);
+    for (int r = 0; r < ARB; r++)
+      for (int q = 0; q < ARB; q++) v[r][q] = fma(x[r], y[q], v[r][q]);
+  }
+  for (int r = 0; r < ARB; r++)
+    for (int q = 0; q < ARB; q++) {
+      REAL s = hsum16(v[r][q]);
+      for (int t = k; t < width; t++) s = fma(X[(size_t)xr[r] * width + t], Y[(size_t)yr[q] * width + t], s);
+      acc[r * ARB + q] = s;
+    }
+}
+
+__kernel void ntk_accumulate_block(int rows1, int rows2, int mult, int ka, int kg, REAL scaleA, REAL c,
+                                   __global const REAL *A1, ulong offA1, __global const REAL *A2, ulong offA2,
+                                   __global const REAL *G1, ulong offG1, __global const REAL *G2, ulong offG2,
+                                   __global REAL *out, ulong offOut, int ldo) {
+  const int R = rows1 * mult, Cn = rows2 * mult;
+  const int I0 = get_global_id(1) * ARB, J0 = get_global_id(0) * ARB;
+  if (I0 >= R || J0 >= Cn) return;
+  int gi[ARB], gj[ARB], ai[ARB], aj[ARB];
+  for (int r = 0; r < ARB; r++) { gi[r] = min(I0 + r, R - 1); ai[r] = gi[r] / mult; }
+  for (int q = 0; q < ARB; q++) { gj[q] = min(J0 + q, Cn - 1); aj[q] = gj[q] / mult; }
+  REAL dotA[ARB * ARB], dotG[ARB * ARB];
+  block_dots(A1 + offA1, ai, A2 + offA2, aj, ka, dotA);
+  block_dots(G1 + offG1, gi, G2 + offG2, gj, kg, dotG);
+  for (int r = 0; r < ARB; r++) {
+    if (I0 + r >= R) break;
+    __global REAL *row = out + offOut + (size_t)(I0 + r) * ldo;
+    for (int q = 0; q < ARB; q++) {
+      if (J0 + q >= Cn) break;
+      row[J0 + q] += (scaleA * dotA[r * ARB + q] + c) * dotG[r * ARB + q];
+    }
+  }
+}

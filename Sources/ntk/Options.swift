@@ -45,11 +45,16 @@ struct ComputeOptions: ParsableArguments {
   var parsedPrecision: Precision { Precision(rawValue: precision) ?? .f32 }
   var budget: Int { parseByteSize(memoryBudget) ?? GramOptions.defaultMemoryBudget }
 
-  func makeDevice() throws -> any ComputeDevice {
-    let d = try resolveDevice(device)
+  func makeDevice(fastMath: Bool = false) throws -> any ComputeDevice {
+    let d = try resolveDevice(device, fastMath: fastMath)
     if verbose { stderrLine("device: \(d.info.identifier) (\(d.info.name))") }
     return d
   }
+
+  /// Under `--device auto`, the printer of the one-line warning with which a
+  /// failing OpenCL device hands the work to the CPU; nil for an explicit
+  /// device (which must fail with an error instead).
+  var fallback: ((String) -> Void)? { deviceFallback(device) }
 }
 
 /// `--inputs`, `--features`.
@@ -75,10 +80,16 @@ extension String {
 }
 
 /// `--device` value → device, with the fallback rules of `DeviceSelector`.
-func resolveDevice(_ name: String) throws -> any ComputeDevice {
+/// The library's warnings already start with "warning: ".
+func resolveDevice(_ name: String, fastMath: Bool = false) throws -> any ComputeDevice {
   let choice: DeviceChoice
   do { choice = try DeviceChoice(parsing: name) } catch let error as NTKitError {
     throw ValidationError(error.description)
   }
-  return try DeviceSelector.make(choice) { stderrLine("ntk: warning: \($0)") }
+  return try DeviceSelector.make(choice, options: OpenCLOptions(fastRelaxedMath: fastMath)) { stderrLine("ntk: \($0)") }
+}
+
+/// The mid-run fallback warning printer for `--device name` (only `auto` falls back).
+func deviceFallback(_ name: String) -> ((String) -> Void)? {
+  (try? DeviceChoice(parsing: name)) == .auto ? { stderrLine("ntk: \($0)") } : nil
 }

@@ -115,10 +115,18 @@ final class OpenCLDeviceTests: XCTestCase {
   }
 
   func testNTKAccumulate() throws {
-    _ = try openCL()
+    let cl = try openCL()
+    defer { cl.forcedBlockAccumulate = nil }
+    for block in [false, true] {
+      cl.forcedBlockAccumulate = block
+      try checkNTKAccumulate(kernel: block ? "block" : "tiled")
+    }
+  }
+
+  func checkNTKAccumulate(kernel: String) throws {
     // (rows1, rows2, multiplicity, ka, kg)
     let cases = [(1, 1, 1, 3, 1), (5, 37, 1, 7, 129), (17, 3, 3, 1, 3), (37, 37, 3, 16, 16), (20, 33, 2, 0, 5),
-                 (1, 5, 4, 129, 1)]
+                 (1, 5, 4, 129, 1), (19, 23, 1, 50, 33)]
     for (r1, r2, mult, ka, kg) in cases {
       let ldo = r2 * mult + 3
       let inputs = [values(r1 * ka + 1), values(r2 * ka + 2), values(r1 * mult * kg), values(r2 * mult * kg + 4),
@@ -129,7 +137,7 @@ final class OpenCLDeviceTests: XCTestCase {
           a1: x[0].view(at: 1), a2: x[1].view(at: 2), g1: x[2].view, g2: x[3].view(at: 4),
           out: x[4].view(at: 1), ldo: ldo))
       }
-      assertClose(r.cl[4], r.cpu[4], productTolerance, "ntkAccumulate \(r1)×\(r2) mult \(mult) ka \(ka) kg \(kg)")
+      assertClose(r.cl[4], r.cpu[4], productTolerance, "ntkAccumulate (\(kernel)) \(r1)×\(r2) mult \(mult) ka \(ka) kg \(kg)")
     }
   }
 

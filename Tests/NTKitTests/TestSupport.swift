@@ -67,6 +67,59 @@ func assertClose<T: BinaryFloatingPoint, U: BinaryFloatingPoint>(
                            "\(what): max|Δ| = \(maxErr), max|ref| = \(maxRef)", file: file, line: line)
 }
 
+/// Every device the golden and conformance suites run on: `CPUDevice.shared`
+/// first, then each OpenCL device the loader lists (PoCL in CI), opened once
+/// per process so PoCL's kernel builds are shared by all tests. A platform
+/// that lists a device which then fails to open is a test failure
+/// (`openFailures`), not a silent skip.
+enum TestDevices {
+  /// Sets `POCL_CACHE_DIR` to a temporary folder when unset: an unwritable
+  /// PoCL cache makes `clGetDeviceIDs` fail (platform.md).
+  static func ensurePoCLCache() {
+    if getenv("POCL_CACHE_DIR") == nil {
+      let dir = NSTemporaryDirectory() + "ntkit-pocl-cache"
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      setenv("POCL_CACHE_DIR", dir, 1)
+    }
+  }
+
+  private static let opened: (devices: [any ComputeDevice], failures: [String]) = {
+    ensurePoCLCache()
+    var devices: [any ComputeDevice] = [CPUDevice.shared]
+    var failures: [String] = []
+    for info in DeviceSelector.listAll() where info.kind == .opencl {
+      let parts = info.identifier.split(separator: ":").compactMap { Int($0) }
+      guard parts.count == 2 else { failures.append("\(info.identifier): bad identifier"); continue }
+      do {
+        devices.append(try OpenCLDevice(platform: parts[0], device: parts[1]))
+      } catch {
+        failures.append("\(info.identifier) (\(info.name)): \(error)")
+      }
+    }
+    return (devices, failures)
+  }()
+
+  /// CPU, then every OpenCL device that opened.
+  static var all: [any ComputeDevice] { opened.devices }
+
+  /// Fails the calling test for each OpenCL device that is listed but does
+  /// not open, and, when `NTKIT_REQUIRE_OPENCL=1` (CI with PoCL installed),
+  /// when there is no OpenCL device at all, so that the golden suites cannot
+  /// quietly run on the CPU only.
+  static func assertAllOpened(file: StaticString = #filePath, line: UInt = #line) {
+    for failure in opened.failures { XCTFail("OpenCL device failed to open: \(failure)", file: file, line: line) }
+    if getenv("NTKIT_REQUIRE_OPENCL").map({ String(cString: $0) }) == "1", opened.devices.count < 2 {
+      XCTFail("NTKIT_REQUIRE_OPENCL=1 but the OpenCL loader lists no device (install pocl-opencl-icd; "
+              + "check OCL_ICD_VENDORS and POCL_CACHE_DIR)", file: file, line: line)
+    }
+  }
+}
+
+extension ComputeDevice {
+  /// "cpu" or "opencl:0:0 (pthread-…)", for failure messages.
+  var label: String { info.kind == .opencl ? "\(info.identifier) (\(info.name))" : info.identifier }
+}
+
 func makeTempDirectory() -> String {
   let dir = NSTemporaryDirectory() + "ntkit-test-\(UUID().uuidString)"
   try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -17,6 +17,10 @@ public struct DeviceInfo: Sendable, Equatable {
   public var isGPU: Bool
   /// Free-form extra facts (BLAS threads, OpenCL version, …).
   public var detail: String
+  /// Highest clock in MHz as the driver reports it (0: unknown).
+  public var clockMHz: Int = 0
+  /// Native float vector width (OpenCL CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT; 0: unknown).
+  public var nativeFloatWidth: Int = 0
 }
 
 /// A block of device memory holding `count` values of `T`.

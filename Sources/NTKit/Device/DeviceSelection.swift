@@ -119,6 +119,32 @@ public enum DeviceSelector {
     }
   }
 
+  /// Runs `body` on `device`, rerunning it on `fallback` (the CPU) when a
+  /// device that `auto` chose fails mid-run.
+  ///
+  /// The rerun happens only when `warn` is non-nil (the caller chose `auto`;
+  /// an explicit `--device` must fail loudly instead), `device` is not
+  /// `fallback` itself, and the error is recoverable (`isRecoverable`: no
+  /// platform, kernel build failure, device out of memory). `warn` then
+  /// receives one line naming the device and the error. Any other error, or
+  /// a failure of the rerun, is rethrown unchanged.
+  ///
+  /// `body` must be restartable: it must not leave partial results behind
+  /// when it throws (GramJob writes through a temporary file).
+  public static func withFallback<R>(
+    on device: any ComputeDevice, to fallback: any ComputeDevice = CPUDevice.shared,
+    warn: ((String) -> Void)?, _ body: (any ComputeDevice) throws -> R
+  ) throws -> R {
+    do {
+      return try body(device)
+    } catch {
+      guard let warn, device !== fallback, isRecoverable(error) else { throw error }
+      warn("warning: \(device.info.identifier) (\(device.info.name)) failed (\(firstLine(error))); "
+           + "rerunning on \(fallback.info.identifier)")
+      return try body(fallback)
+    }
+  }
+
   /// OpenCL devices, or an empty list and the reason.
   static func enumerate() -> (devices: [DeviceInfo], failure: Error?) {
     do { return (try CLPlatformList.devices(), nil) } catch { return ([], error) }

@@ -38,9 +38,14 @@ public enum Activation: Sendable, Equatable, Hashable {
     }
   }
 
-  /// The leaky-ReLU slope as float32 (kernel arguments); 0 for the other activations.
-  public var alpha: Float {
-    if case .leakyRelu(let a) = self { return Float(a) }
+  /// The leaky-ReLU slope as float32; 0 for the other activations.
+  public var alpha: Float { Float(slope) }
+
+  /// The leaky-ReLU slope in float64 (kernel arguments convert it once to
+  /// the scalar type: going through `alpha` would give a float64 run the
+  /// float32 rounding of 0.2, a 3e-9 relative error); 0 for the others.
+  public var slope: Double {
+    if case .leakyRelu(let a) = self { return a }
     return 0
   }
 

@@ -2,8 +2,22 @@
 /// `.npy` file (float32 or float64) through a temporary file renamed on
 /// success, never leaving a partial file behind.
 public enum GramJob {
+  /// Computes and writes Θ. With `fallback` set (the device was chosen by
+  /// `auto`), a recoverable failure of a non-CPU device mid-run reruns the
+  /// whole job on the CPU after one warning line through `fallback`
+  /// (`DeviceSelector.withFallback`); `GramReport.device` names the device
+  /// that produced the file.
   public static func run(model: LoadedModel, inputs1: Tensor, inputs2: Tensor?, device: any ComputeDevice,
-                         precision: Precision, options: GramOptions, output path: String) throws -> GramReport {
+                         precision: Precision, options: GramOptions, output path: String,
+                         fallback: ((String) -> Void)? = nil) throws -> GramReport {
+    try DeviceSelector.withFallback(on: device, warn: fallback) { device in
+      try runOnce(model: model, inputs1: inputs1, inputs2: inputs2, device: device, precision: precision,
+                  options: options, output: path)
+    }
+  }
+
+  static func runOnce(model: LoadedModel, inputs1: Tensor, inputs2: Tensor?, device: any ComputeDevice,
+                      precision: Precision, options: GramOptions, output path: String) throws -> GramReport {
     let m = model.network.outputSize
     let n1 = inputs1.rows, n2 = inputs2?.rows ?? inputs1.rows
     let shape = options.mode == .trace ? [n1, n2] : [n1, m, n2, m]

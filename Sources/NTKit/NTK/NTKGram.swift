@@ -39,6 +39,8 @@ public struct GramReport: Sendable {
   public var featureSeconds: Double = 0
   /// Seconds spent mirroring the upper triangle.
   public var mirrorSeconds: Double = 0
+  /// Identifier of the device that computed Θ ("cpu", "opencl:0:0").
+  public var device: String = ""
 }
 
 /// The empirical NTK Θ(X₁, X₂) of a network, tiled so that memory stays within
@@ -222,7 +224,8 @@ public enum NTKGram {
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
                       seconds: monotonicSeconds() - start, temporaryBytes: needed,
-                      featureSeconds: featureSeconds, mirrorSeconds: monotonicSeconds() - mirrorStart)
+                      featureSeconds: featureSeconds, mirrorSeconds: monotonicSeconds() - mirrorStart,
+                      device: device.info.identifier)
   }
 
   /// Copies the upper block triangle to the lower one: out[j, i] = out[i, j]

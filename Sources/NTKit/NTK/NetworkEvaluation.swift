@@ -13,9 +13,19 @@ public enum NetworkEvaluation {
     }
   }
 
-  /// f(X): N × M.
+  /// f(X): N × M. With `fallback` set (`auto` chose the device), a
+  /// recoverable device failure reruns on the CPU after one warning line.
   public static func forward<T: DeviceScalar>(
-    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice, as: T.Type = Float.self
+    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice, as: T.Type = Float.self,
+    fallback: ((String) -> Void)? = nil
+  ) throws -> [T] {
+    try DeviceSelector.withFallback(on: device, warn: fallback) { device in
+      try forwardOnce(network: network, parameters: parameters, inputs: inputs, device: device, as: T.self)
+    }
+  }
+
+  static func forwardOnce<T: DeviceScalar>(
+    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice, as: T.Type
   ) throws -> [T] {
     try checkInputs(network, inputs)
     let n = inputs.rows, m = network.outputSize
@@ -37,10 +47,21 @@ public enum NetworkEvaluation {
     return out
   }
 
-  /// ∂f_a(x_i)/∂θ: [N, M, P], θ in `ModelParameters` order.
+  /// ∂f_a(x_i)/∂θ: [N, M, P], θ in `ModelParameters` order. `fallback` as
+  /// in `forward`.
   public static func jacobian<T: DeviceScalar>(
     network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice,
-    memoryBudget: Int = GramOptions.defaultMemoryBudget, as: T.Type = Float.self
+    memoryBudget: Int = GramOptions.defaultMemoryBudget, as: T.Type = Float.self, fallback: ((String) -> Void)? = nil
+  ) throws -> [T] {
+    try DeviceSelector.withFallback(on: device, warn: fallback) { device in
+      try jacobianOnce(network: network, parameters: parameters, inputs: inputs, device: device,
+                       memoryBudget: memoryBudget, as: T.self)
+    }
+  }
+
+  static func jacobianOnce<T: DeviceScalar>(
+    network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice,
+    memoryBudget: Int, as: T.Type
   ) throws -> [T] {
     try checkInputs(network, inputs)
     let n = inputs.rows, m = network.outputSize, pCount = network.parameterCount

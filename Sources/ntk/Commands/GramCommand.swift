@@ -32,7 +32,8 @@ struct GramCommand: ParsableCommand {
     options.progress = { done, total in bar.update(done, total: total) }
     options.isCancelled = { Interrupt.isRequested }
     let report = try GramJob.run(model: loaded, inputs1: x1, inputs2: x2, device: device,
-                                 precision: compute.parsedPrecision, options: options, output: out)
+                                 precision: compute.parsedPrecision, options: options, output: out,
+                                 fallback: compute.fallback)
     if compute.verbose {
       for line in report.plan.description { stderrLine(line) }
       stderrLine("time: \(format(report.seconds, "%.3f")) s (features \(format(report.featureSeconds, "%.3f")) s, mirror \(format(report.mirrorSeconds, "%.3f")) s)")
@@ -43,12 +44,12 @@ struct GramCommand: ParsableCommand {
     if json {
       print(JSONValue.object([
         ("out", .string(out)), ("mode", .string(mode)), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
-        ("outputs", .number(Double(loaded.network.outputSize))), ("device", .string(device.info.identifier)),
+        ("outputs", .number(Double(loaded.network.outputSize))), ("device", .string(report.device)),
         ("precision", .string(compute.precision)), ("seconds", .number(report.seconds)), ("gflops", .number(gflops)),
         ("strategies", .array(report.plan.layers.map { .string($0.strategy.rawValue) })),
       ]).serialized())
     } else {
-      print("wrote \(out): \(mode) NTK \(mode == "trace" ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(loaded.network.outputSize), \(n2), \(loaded.network.outputSize)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(device.info.identifier))")
+      print("wrote \(out): \(mode) NTK \(mode == "trace" ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(loaded.network.outputSize), \(n2), \(loaded.network.outputSize)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(report.device))")
     }
   }
 }

@@ -30,11 +30,12 @@ struct ForwardCommand: ParsableCommand {
     let m = loaded.network.outputSize
     switch compute.parsedPrecision {
     case .f32:
-      let y: [Float] = try NetworkEvaluation.forward(network: loaded.network, parameters: loaded.parameters, inputs: x, device: device)
+      let y: [Float] = try NetworkEvaluation.forward(network: loaded.network, parameters: loaded.parameters, inputs: x, device: device,
+                                                     fallback: compute.fallback)
       try NPY.write(out, shape: [x.rows, m], floats: y)
     case .f64:
       let y: [Double] = try NetworkEvaluation.forward(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                      device: device, as: Double.self)
+                                                      device: device, as: Double.self, fallback: compute.fallback)
       try NPY.write(out, shape: [x.rows, m], doubles: y)
     }
     print("wrote \(out): outputs [\(x.rows), \(m)]")
@@ -62,11 +63,13 @@ struct JacobianCommand: ParsableCommand {
     switch compute.parsedPrecision {
     case .f32:
       let j: [Float] = try NetworkEvaluation.jacobian(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                      device: device, memoryBudget: compute.budget)
+                                                      device: device, memoryBudget: compute.budget,
+                                                      fallback: compute.fallback)
       try NPY.write(out, shape: [n, m, p], floats: j)
     case .f64:
       let j: [Double] = try NetworkEvaluation.jacobian(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                       device: device, memoryBudget: compute.budget, as: Double.self)
+                                                       device: device, memoryBudget: compute.budget, as: Double.self,
+                                                       fallback: compute.fallback)
       try NPY.write(out, shape: [n, m, p], doubles: j)
     }
     print("wrote \(out): Jacobian [\(n), \(m), \(p)]")

@@ -51,10 +51,13 @@ struct StatsCommand: ParsableCommand {
       options.isCancelled = { Interrupt.isRequested }
       n = x.rows
       var k = [Float](repeating: 0, count: n * n)
-      _ = try k.withUnsafeMutableBufferPointer {
-        try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
-                            options: options, output: $0)
+      let report = try DeviceSelector.withFallback(on: device, warn: compute.fallback) { device in
+        try k.withUnsafeMutableBufferPointer {
+          try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
+                              options: options, output: $0)
+        }
       }
+      deviceName = report.device
       matrix = k
     }
     let chosen: CollectiveVariables.Method

@@ -60,7 +60,9 @@ public enum CLPlatformList {
       vendor: deviceString(device, cl_device_info(CL_DEVICE_VENDOR)),
       computeUnits: Int(units), globalMemoryBytes: Int(clamping: memory),
       supportsF64: fp64, isGPU: type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0,
-      detail: "platform: \(platformName); \(version); driver \(driver)")
+      detail: "platform: \(platformName); \(version); driver \(driver)",
+      clockMHz: Int(deviceValue(device, cl_device_info(CL_DEVICE_MAX_CLOCK_FREQUENCY), cl_uint(0))),
+      nativeFloatWidth: Int(deviceValue(device, cl_device_info(CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT), cl_uint(0))))
   }
 
   /// A fixed-size device property, `fallback` when the query fails.

@@ -59,6 +59,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   private let launchLock = CLLock()
   /// Tests force one GEMM kernel (nil: chosen by shape).
   var forcedGemmVariant: GemmVariant?
+  /// Tests: after this many more buffer allocations, every allocation fails
+  /// with CL_MEM_OBJECT_ALLOCATION_FAILURE, as a full device would (nil:
+  /// never). Set before use, from one thread.
+  var allocationsBeforeInjectedFailure: Int?
   /// `NTKIT_GEMM_KERNEL=tiled` makes a CPU OpenCL device use the local-memory kernel.
   let preferTiledOnCPU = getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false
 
@@ -88,7 +92,11 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     let maxGroup: Int = CLPlatformList.deviceValue(entry.device, cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE), 64)
     let tuning = CLGemmTuning.forDevice(entry.info, maxWorkGroupSize: maxGroup)
     var info = entry.info
-    info.detail += "; \(tuning)"
+    // A CPU device runs the barrier-free vector kernels (gemmVariant, useBlockAccumulate) unless told otherwise.
+    let cpuBlock = !entry.info.isGPU && !(getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false)
+    info.detail += cpuBlock
+      ? "; gemm block \(OpenCLDevice.gemmBlock.0)×\(OpenCLDevice.gemmBlock.1) per work-item (vector), accumulate block 4×4"
+      : "; \(tuning)"
     self.info = info
     self.options = options
     self.deviceID = entry.device
@@ -191,6 +199,13 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   }
 
   func rawBuffer(bytes: Int) throws -> CLMemory {
+    if let left = allocationsBeforeInjectedFailure {
+      guard left > 0 else {
+        throw NTKitError.openCL(call: "clCreateBuffer(\(formatBytes(bytes))) [injected]", code: -4,
+                                name: CLStatus.name(-4))
+      }
+      allocationsBeforeInjectedFailure = left - 1
+    }
     var status: cl_int = CL_SUCCESS
     guard let m = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), max(bytes, 1), nil, &status),
           status == CL_SUCCESS
@@ -282,9 +297,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
       let k = try kernel("ntk_gemm_block", file: "gemm.cl", T.self,
                          extra: gemmTuning.buildOptions + " -DRBM=\(rbm) -DRBN=\(rbn)")
       let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
+      let (lx, ly) = OpenCLDevice.blockLocalFromEnvironment ?? (l, l)
       try launch(k, name: "ntk_gemm_block", args,
-                 global: [roundUp((op.n + rbn - 1) / rbn, l), roundUp((op.m + rbm - 1) / rbm, l), batch],
-                 local: [l, l, 1])
+                 global: [roundUp((op.n + rbn - 1) / rbn, lx), roundUp((op.m + rbm - 1) / rbm, ly), batch],
+                 local: [lx, ly, 1])
     case .small:
       let k = try kernel("ntk_gemm_small", file: "gemm.cl", T.self, extra: gemmTuning.buildOptions)
       let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
@@ -294,7 +310,21 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   }
 
   /// Rows × columns of C per work-item in `ntk_gemm_block` (RBM, RBN).
-  static let gemmBlock = (4, 8)
+  static var gemmBlock: (Int, Int) { blockFromEnvironment ?? (8, 16) }
+  /// `NTKIT_GEMM_BLOCK="rbm,rbn"` (tuning runs; rbn a vector width 2, 4, 8 or 16).
+  /// `NTKIT_GEMM_BLOCK_LOCAL="lx,ly"`: work-group of ntk_gemm_block (tuning runs).
+  static let blockLocalFromEnvironment: (Int, Int)? = {
+    guard let raw = getenv("NTKIT_GEMM_BLOCK_LOCAL") else { return nil }
+    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
+    guard v.count == 2, v[0] > 0, v[1] > 0 else { return nil }
+    return (v[0], v[1])
+  }()
+  static let blockFromEnvironment: (Int, Int)? = {
+    guard let raw = getenv("NTKIT_GEMM_BLOCK") else { return nil }
+    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
+    guard v.count == 2, v[0] > 0, [2, 4, 8, 16].contains(v[1]) else { return nil }
+    return (v[0], v[1])
+  }()
 
   /// Tiny or skinny products run one work-item per element. Larger ones use
   /// the local-memory tiled kernel on GPUs, and the barrier-free register
@@ -310,16 +340,29 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   public func ntkAccumulate<T: DeviceScalar>(_ op: NTKAccumulateOp<T>) throws {
     let rows = op.rows1 * op.multiplicity, cols = op.rows2 * op.multiplicity
     guard rows > 0, cols > 0 else { return }
-    let ts = accumulateTile
-    let k = try kernel("ntk_accumulate", file: "ntk_accumulate.cl", T.self, extra: "-DTS=\(ts)")
     let args: [CLArg] = [
       .int(op.rows1), .int(op.rows2), .int(op.multiplicity), .int(op.ka), .int(op.kg), .real(op.scaleA), .real(op.c),
       .mem(try mem(op.a1)), .offset(op.a1.offset), .mem(try mem(op.a2)), .offset(op.a2.offset),
       .mem(try mem(op.g1)), .offset(op.g1.offset), .mem(try mem(op.g2)), .offset(op.g2.offset),
       .mem(try mem(op.out)), .offset(op.out.offset), .int(op.ldo),
     ]
+    if useBlockAccumulate {
+      // CPU devices: the barrier-free vector kernel (PoCL runs local-memory tiles poorly).
+      let rb = 4
+      let k = try kernel("ntk_accumulate_block", file: "ntk_accumulate.cl", T.self, extra: "-DARB=\(rb)")
+      let l = min(8, Int(Double(maxWorkGroupSize).squareRoot()))
+      try launch(k, name: "ntk_accumulate_block", args,
+                 global: [roundUp((cols + rb - 1) / rb, l), roundUp((rows + rb - 1) / rb, l)], local: [l, l])
+      return
+    }
+    let ts = accumulateTile
+    let k = try kernel("ntk_accumulate", file: "ntk_accumulate.cl", T.self, extra: "-DTS=\(ts)")
     try launch(k, name: "ntk_accumulate", args, global: [roundUp(cols, ts), roundUp(rows, ts)], local: [ts, ts])
   }
+
+  /// Tests force one accumulate kernel (nil: the block kernel on CPU devices, tiles on GPUs).
+  var forcedBlockAccumulate: Bool?
+  var useBlockAccumulate: Bool { forcedBlockAccumulate ?? !(info.isGPU || preferTiledOnCPU) }
 
   public func addRowVector<T: DeviceScalar>(_ x: BufferView<T>, rows: Int, cols: Int, vector: BufferView<T>, scale: T) throws {
     try launch1D("ntk_add_row_vector", file: "elementwise.cl", T.self,
@@ -337,7 +380,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
 
   public func activationForward<T: DeviceScalar>(_ act: Activation, z: BufferView<T>, y: BufferView<T>, count: Int) throws {
     try launch1D("ntk_act_forward", file: "activation.cl", T.self,
-                 [.int(act.code), .real(T(act.alpha)), .mem(mem(z)), .offset(z.offset), .mem(mem(y)), .offset(y.offset),
+                 [.int(act.code), .real(T(act.slope)), .mem(mem(z)), .offset(z.offset), .mem(mem(y)), .offset(y.offset),
                   .offset(count)], count: count)
   }
 
@@ -345,7 +388,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
                                                   n: Int, m: Int, width: Int) throws {
     if case .identity = act { return }
     try launch1D("ntk_act_backward", file: "activation.cl", T.self,
-                 [.int(act.code), .real(T(act.alpha)), .mem(mem(z)), .offset(z.offset), .mem(mem(g)), .offset(g.offset),
+                 [.int(act.code), .real(T(act.slope)), .mem(mem(z)), .offset(z.offset), .mem(mem(g)), .offset(g.offset),
                   .int(n), .int(m), .int(width)], count: n * m * width)
   }
 
