@@ -119,7 +119,3 @@ struct BenchCommand: ParsableCommand {
 
 func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
 
-struct DemoCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "demo", abstract: "Demo (placeholder).")
-  func run() throws { print("not yet") }
-}
