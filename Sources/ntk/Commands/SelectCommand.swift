@@ -104,12 +104,16 @@ struct SelectCommand: ParsableCommand {
     let bar = ProgressBar("ntk select", total: size, unit: " points")
     let rows = Double(source.rows)
     var scored = 0.0
+    // Test hook: behave as if Ctrl-C came after this many steps (CLI tests of --resume).
+    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
+    var steps = 0
     let result: SelectionResult
     do {
       result = try DataSelection.run(request, device: dev, progress: { p in
         scored += rows
+        steps += 1
         bar.update(p.picks, total: p.size, rateItems: request.method == .rnd ? scored : nil)
-      }, isCancelled: { Interrupt.isRequested })
+      }, isCancelled: { Interrupt.isRequested || (stopAfter.map { steps >= $0 } ?? false) })
     } catch {
       bar.finish()
       if case NTKitError.interrupted = error, let checkpoint {
