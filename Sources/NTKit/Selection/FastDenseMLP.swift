@@ -1,3 +1,4 @@
+import CFastMLP
 import COpenBLAS
 import Dispatch
 
@@ -89,39 +90,19 @@ final class FastDenseMLP {
           for j in 0..<fo { o[j] += bs * bp[j] }
         }
       }
-    } else if fo == 1 {
-      let bias = l.bias.map { l.biasScale * theta[$0] } ?? 0
-      let ws = l.weightScale
-      for i in 0..<n {
-        let xi = x + i * fi
-        var s: Float = 0
-        for k in 0..<fi { s += xi[k] * w[k] }
-        y[i] = ws * s + bias
+      switch l.act {
+      case .identity: break
+      case .relu: for i in 0..<n * fo where !(y[i] > 0) { y[i] = 0 }
+      case .leaky(let alpha): for i in 0..<n * fo where !(y[i] > 0) { y[i] *= alpha }
       }
     } else {
-      let ws = l.weightScale, bs = l.biasScale
-      for i in 0..<n {
-        let o = y + i * fo
-        let xi = x + i * fi
-        if let b = l.bias {
-          let bp = theta + b
-          for j in 0..<fo { o[j] = bs * bp[j] }
-        } else {
-          for j in 0..<fo { o[j] = 0 }
-        }
-        for k in 0..<fi {
-          let xv = ws * xi[k]
-          let wr = w + k * fo
-          for j in 0..<fo { o[j] += xv * wr[j] }
-        }
+      let (code, alpha): (Int32, Float)
+      switch l.act {
+      case .identity: (code, alpha) = (0, 0)
+      case .relu: (code, alpha) = (1, 0)
+      case .leaky(let a): (code, alpha) = (2, a)
       }
-    }
-    switch l.act {
-    case .identity: break
-    case .relu:
-      for i in 0..<n * fo where !(y[i] > 0) { y[i] = 0 }
-    case .leaky(let alpha):
-      for i in 0..<n * fo where !(y[i] > 0) { y[i] *= alpha }
+      ntk_fm_affine_forward(x, n, fi, w, fo, l.weightScale, l.bias.map { theta + $0 }, l.biasScale, code, alpha, y)
     }
   }
 
@@ -218,20 +199,16 @@ final class FastMLPTrainer {
     let out = acts[layers.count - 1]
     let scale = 2 / Float(n * m)
     var g = cot, spare = cot2
-    for i in 0..<n * m { g[i] = scale * (out[i] - y[i]) }
+    ntk_fm_mse_seed(out, y, g, n * m, scale)
     for k in stride(from: layers.count - 1, through: 0, by: -1) {
       let l = layers[k]
       let fi = l.fanIn, fo = l.fanOut
       // The cotangent at the output of the affine map (through this layer's activation).
+      // y = alpha·z for z ≤ 0; alpha > 0 keeps the sign, so y ≤ 0 ⇔ z ≤ 0.
       switch l.act {
       case .identity: break
-      case .relu:
-        let a = acts[k]
-        for i in 0..<n * fo where !(a[i] > 0) { g[i] = 0 }
-      case .leaky(let alpha):
-        // y = alpha·z for z ≤ 0; alpha > 0 keeps the sign, so y ≤ 0 ⇔ z ≤ 0.
-        let a = acts[k]
-        for i in 0..<n * fo where !(a[i] > 0) { g[i] *= alpha }
+      case .relu: ntk_fm_activation_backward(acts[k], g, n * fo, 1, 0)
+      case .leaky(let alpha): ntk_fm_activation_backward(acts[k], g, n * fo, 2, alpha)
       }
       let input: UnsafePointer<Float> = k == 0 ? x : UnsafePointer(acts[k - 1])
       let gw = grad + l.kernel
@@ -239,25 +216,17 @@ final class FastMLPTrainer {
       if n * fi * fo >= FastDenseMLP.blasMinimumWork {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(fi), Int32(fo), Int32(n), ws,
                     input, Int32(fi), g, Int32(fo), 0, gw, Int32(fo))
-      } else {
-        gw.update(repeating: 0, count: fi * fo)
-        for i in 0..<n {
-          let xi = input + i * fi, gi = g + i * fo
-          for kk in 0..<fi {
-            let xv = ws * xi[kk]
-            let row = gw + kk * fo
-            for j in 0..<fo { row[j] += xv * gi[j] }
+        if let b = l.bias {
+          let gb = grad + b, bs = l.biasScale
+          for j in 0..<fo { gb[j] = 0 }
+          for i in 0..<n {
+            let gi = g + i * fo
+            for j in 0..<fo { gb[j] += gi[j] }
           }
+          for j in 0..<fo { gb[j] *= bs }
         }
-      }
-      if let b = l.bias {
-        let gb = grad + b, bs = l.biasScale
-        for j in 0..<fo { gb[j] = 0 }
-        for i in 0..<n {
-          let gi = g + i * fo
-          for j in 0..<fo { gb[j] += gi[j] }
-        }
-        for j in 0..<fo { gb[j] *= bs }
+      } else {
+        ntk_fm_weight_gradient(input, g, n, fi, fo, ws, gw, l.bias.map { grad + $0 }, l.biasScale)
       }
       guard k > 0 else { break }
       // spare[n × fi] = ws · g · Wᵀ
@@ -266,17 +235,7 @@ final class FastMLPTrainer {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(fi), Int32(fo), ws,
                     g, Int32(fo), w, Int32(fo), 0, spare, Int32(fi))
       } else {
-        let wt = kernelT + l.kernel
-        for kk in 0..<fi { for j in 0..<fo { wt[j * fi + kk] = ws * w[kk * fo + j] } }
-        for i in 0..<n {
-          let gi = g + i * fo, o = spare + i * fi
-          for kk in 0..<fi { o[kk] = 0 }
-          for j in 0..<fo {
-            let gv = gi[j]
-            let row = wt + j * fi
-            for kk in 0..<fi { o[kk] += gv * row[kk] }
-          }
-        }
+        ntk_fm_input_gradient(g, w, n, fi, fo, ws, kernelT + l.kernel, spare)
       }
       swap(&g, &spare)
     }
@@ -291,13 +250,7 @@ final class FastMLPTrainer {
     let lr = Float(h.learningRate / c1)
     let invC2 = Float(1 / c2)
     let eps = Float(h.epsilon), wd = Float(h.weightDecay)
-    let p = theta, g = grad, mp = m1, vp = m2
-    for i in 0..<net.parameterCount {
-      let gr = g[i] + wd * p[i]
-      mp[i] = b1 * mp[i] + (1 - b1) * gr
-      vp[i] = b2 * vp[i] + (1 - b2) * gr * gr
-      p[i] -= lr * mp[i] / ((vp[i] * invC2).squareRoot() + eps)
-    }
+    ntk_fm_adam(theta, grad, m1, m2, net.parameterCount, b1, b2, lr, invC2, eps, wd)
   }
 
   /// `epochs` full-batch steps on the first n rows of x/y.

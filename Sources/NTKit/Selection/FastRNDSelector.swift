@@ -1,3 +1,4 @@
+import CFastMLP
 import COpenBLAS
 import Dispatch
 
@@ -7,7 +8,10 @@ import Dispatch
 /// protocol calls in the loop, single-threaded BLAS (OpenBLAS's own threads
 /// only add wake-ups at these sizes) and the pool scored in parallel blocks.
 final class FastRNDSelector: StepSelector {
-  enum Metric { case mse, l2, l1 }
+  enum Metric {
+    case mse, l2, l1
+    var code: Int32 { self == .mse ? 0 : self == .l2 ? 1 : 2 }
+  }
 
   let request: SelectionRequest
   let net: FastDenseMLP
@@ -141,19 +145,10 @@ final class FastRNDSelector: StepSelector {
     let fp = fPool, dist = distances, ex = excluded, mm = m, metric = self.metric
     forEachBlock(theta: trainer.theta) { lo, b, out, w in
       var best = bests[w]
-      for i in 0..<b {
-        let a = fp + (lo + i) * mm, g = out + i * mm
-        var s = 0.0
-        switch metric {
-        case .mse, .l2:
-          for k in 0..<mm { let e = Double(a[k]) - Double(g[k]); s += e * e }
-          s = metric == .mse ? s / Double(mm) : s.squareRoot()
-        case .l1:
-          for k in 0..<mm { s += abs(Double(a[k]) - Double(g[k])) }
-        }
-        let v = Float(s)
-        dist[lo + i] = v
-        if ex[lo + i] == 0 && (best.0 < 0 || v > best.1) { best = (lo + i, v.isNaN ? -.infinity : v) }
+      ntk_fm_distances(fp + lo * mm, out, b, mm, metric.code, dist + lo)
+      for i in lo..<lo + b where ex[i] == 0 {
+        let v = dist[i]
+        if best.0 < 0 || v > best.1 { best = (i, v.isNaN ? -.infinity : v) }
       }
       bests[w] = best
     }

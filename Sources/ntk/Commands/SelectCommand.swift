@@ -43,7 +43,10 @@ struct SelectCommand: ParsableCommand {
   var checkpointEvery: Int?
   @Flag(help: "Continue from --checkpoint when it exists.") var resume = false
   @Option(name: .customLong("chunk-rows"), help: "Pool rows per scoring block (bounds memory).") var chunkRows: Int = 65_536
-  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.") var device: String = "auto"
+  @Option(help: ArgumentHelp(
+    "Compute device: cpu (default), auto, opencl, opencl:<platform>:<device>.",
+    discussion: "RND's nets are tiny: per-epoch device round trips cost more than a GPU saves, and probing OpenCL (auto) starts driver threads, so the CPU is the default."))
+  var device: String = "cpu"
   @Flag(name: .customLong("generic"), help: ArgumentHelp("Use the generic device path even where the CPU fast path applies.", visibility: .hidden))
   var generic = false
   @Flag(help: "Print a JSON summary on stdout.") var json = false
