@@ -22,6 +22,11 @@ let package = Package(
       name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
+    // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
+    .target(
+      name: "CFastMLP", path: "Sources/CFastMLP",
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
+
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(
       name: "NTKitKernels", path: "Kernels",
@@ -36,7 +41,7 @@ let package = Package(
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU"],
+      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
       swiftSettings: [
         // Raw device pointers cross threads inside documented parallel loops.
         .swiftLanguageMode(.v5),

@@ -44,11 +44,7 @@ final class RNDSelector: StepSelector {
     m = network.outputSize
     let target = try RNDSelector.weights(request.targetWeights, network: network, seed: request.seed, role: "target")
     initialPredictor = try RNDSelector.weights(request.predictorWeights, network: network, seed: request.seed, role: "predictor")
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in "\(spec)".utf8 { h = fnv1a(h, UInt64(byte)) }
-    for x in target.values { h = fnv1a(h, UInt64(x.bitPattern)) }
-    for x in initialPredictor.values { h = fnv1a(h, UInt64(x.bitPattern)) }
-    modelHash = h
+    modelHash = RNDSelector.modelHash(spec: spec, target: target, predictor: initialPredictor)
     hyper = AdamHyper(learningRate: request.learningRate)
 
     let chunk = max(1, min(n, request.chunkRows))
@@ -72,6 +68,15 @@ final class RNDSelector: StepSelector {
       try device.copy(targetNet.output, to: fCache.view(at: lo * m), count: b * m)
     }
     if request.distance == .mahalanobis { try setUpWhitening(chunk: chunk) }
+  }
+
+  /// Hash of the spec and both initial networks (what a checkpoint records).
+  static func modelHash(spec: ModelSpec, target: ModelParameters, predictor: ModelParameters) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in "\(spec)".utf8 { h = fnv1a(h, UInt64(byte)) }
+    for x in target.values { h = fnv1a(h, UInt64(x.bitPattern)) }
+    for x in predictor.values { h = fnv1a(h, UInt64(x.bitPattern)) }
+    return h
   }
 
   static func weights(_ source: InitialWeights, network: Network, seed: UInt64, role: String) throws -> ModelParameters {

@@ -49,6 +49,10 @@ public struct SelectionRequest: Sendable {
   public var resume = false
   /// Pool rows per scoring block (bounds memory for large pools).
   public var chunkRows = 65_536
+  /// RND on the CPU device with a dense relu/identity MLP and the mse, l2 or l1
+  /// distance runs a Float-only fast path (same algorithm); false forces the
+  /// generic device path (for comparisons).
+  public var useFastPath = true
 
   public init(pool: PoolSource, method: SelectionMethod = .rnd, size: Int) {
     self.pool = pool

@@ -1,6 +1,10 @@
 import ArgumentParser
 import NTKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
@@ -23,9 +27,26 @@ struct BenchCommand: ParsableCommand {
         help: "Also time the CPU (OpenBLAS) in the same run and print OpenCL/CPU ratios (default: on for a CPU OpenCL device such as PoCL).")
   var compareCPU: Bool?
   @Flag(help: "JSON on stdout.") var json = false
+  @Flag(help: "RND benchmark (the peer's settings): 50 of 1000 in process and as a whole `ntk select` process, and one step's split per pool size.")
+  var rnd = false
+  @Option(name: .customLong("rnd-pools"), help: "Pool sizes for the per-step split (default 10000,100000,1000000).")
+  var rndPools: String = "10000,100000,1000000"
+  @Option(name: .customLong("rnd-pool-file"), help: "Also time one step on this .npy pool (memory-mapped).")
+  var rndPoolFile: [String] = []
+  @Option(name: .customLong("make-pool"), help: ArgumentHelp("Write a seeded N(0,1) float32 pool of N rows to --out and exit.", visibility: .hidden))
+  var makePool: Int?
+  @Option(help: ArgumentHelp("Features of --make-pool.", visibility: .hidden)) var features: Int = 8
+  @Option(help: ArgumentHelp("Output of --make-pool.", visibility: .hidden)) var out: String?
 
   func run() throws {
+    if let makePool {
+      guard let out else { throw ValidationError("--make-pool needs --out P.npy") }
+      try RNDBench.writePool(out, rows: makePool, features: features)
+      print("wrote \(out): \(makePool) × \(features) float32")
+      return
+    }
     let dev = try resolveDevice(device, fastMath: fastMath)
+    if rnd { return try runRND(dev) }
     let cl = dev as? OpenCLDevice
     var chosen = BenchmarkNets.all
     if let nets {
@@ -114,6 +135,73 @@ struct BenchCommand: ParsableCommand {
       }
       print(JSONValue.object(fields).serialized(pretty: true))
     }
+  }
+}
+
+extension BenchCommand {
+  func runRND(_ dev: any ComputeDevice) throws {
+    let pools = try rndPools.split(separator: ",").map { s -> Int in
+      guard let v = Int(s), v > 0 else { throw ValidationError("--rnd-pools must be positive integers, found \"\(s)\"") }
+      return v
+    }
+    let peak = try NTKBench.sgemm(device: dev, n: quick ? min(gemmSize, 1024) : gemmSize)
+    print("device: \(dev.info.identifier) (\(dev.info.name)); sgemm \(peak.n)³: \(format(peak.gflops, "%.1f")) GFLOP/s")
+    // 50 of 1000, whole process: `ntk select` on a float32 .npy pool, as a user runs it.
+    let dir = "/tmp/ntk-rnd-bench-\(getpid())"
+    mkdir(dir, 0o755)
+    defer {
+      for f in ["pool.npy", "model.json", "idx.npy"] { unlink("\(dir)/\(f)") }
+      rmdir(dir)
+    }
+    let poolTensor = RNDBench.pool(rows: 1000)
+    try NPY.write("\(dir)/pool.npy", tensor: poolTensor)
+    try AtomicFile.write("\(dir)/model.json", text: RNDBench.peerModel().json.serialized(pretty: true))
+    let args = ["select", "--pool", "\(dir)/pool.npy", "--size", "50", "--model", "\(dir)/model.json",
+                "--out", "\(dir)/idx.npy", "--device", device]
+    var wholeBest = Double.infinity
+    for _ in 0..<max(5, repeats) { wholeBest = min(wholeBest, try timeSelf(args)) }
+    let inProcess = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: max(5, repeats))
+    let generic = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: 2, fastPath: false)
+    print("50 of 1000 (8→32→32→32→1, 50 epochs): whole process \(format(wholeBest, "%.4f")) s; in process \(format(inProcess.seconds, "%.4f")) s (evaluation \(format(inProcess.evaluationSeconds, "%.4f")), retraining \(format(inProcess.trainingSeconds, "%.4f"))); generic device path \(format(generic.seconds, "%.4f")) s")
+    print("first picks: \(inProcess.firstPicks)")
+    print("pool        T    evaluation s  retraining s  GEMM-bound s  eval/bound  eval ns/point")
+    func row(_ r: RNDBench.StepResult, _ label: String) {
+      print(pad(label, 12) + pad(String(r.trainingSetSize), 5) + pad(format(r.evaluationSeconds, "%.5f"), 14)
+            + pad(format(r.trainingSeconds, "%.5f"), 14) + pad(format(r.gemmBoundSeconds, "%.5f"), 14)
+            + pad(format(r.evaluationSeconds / r.gemmBoundSeconds, "%.2f"), 12)
+            + format(1e9 * r.evaluationSeconds / Double(r.poolSize), "%.2f"))
+    }
+    for n in pools {
+      row(try RNDBench.step(poolSize: n, device: dev, sgemmGflops: peak.gflops), String(n))
+    }
+    for path in rndPoolFile {
+      let r = try RNDBench.step(poolSize: 0, poolPath: path, device: dev, sgemmGflops: peak.gflops)
+      row(r, String(r.poolSize) + "*")
+    }
+    if !rndPoolFile.isEmpty { print("* memory-mapped .npy pool") }
+  }
+
+  /// Wall seconds of this binary run with `args` as a child process (start-up included), output discarded.
+  private func timeSelf(_ args: [String]) throws -> Double {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let len = readlink("/proc/self/exe", &buf, buf.count - 1)
+    guard len > 0 else { throw NTKitError.io(path: "/proc/self/exe", reason: "cannot resolve the ntk binary") }
+    let exe = String(cString: buf)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([exe] + args).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    let t0 = monotonicSeconds()
+    let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+    guard rc == 0 else { throw NTKitError.io(path: exe, reason: "posix_spawn failed (\(rc))") }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let seconds = monotonicSeconds() - t0
+    guard status == 0 else { throw NTKitError.numerical("`ntk \(args.joined(separator: " "))` failed with status \(status)") }
+    return seconds
   }
 }
 

@@ -2,6 +2,136 @@ import ArgumentParser
 import NTKit
 
 struct TrainCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "train", abstract: "Train a model (placeholder).")
-  func run() throws { throw NTKitError.invalidArgument("ntk train: not implemented yet") }
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a network (mse regression or softmax cross-entropy classification) and record its losses.",
+    discussion: """
+      Labels: .npy of N or N × M values (mse) or N integer classes (cross_entropy); with CSV inputs,
+      --target names the target column(s) of the same file instead. Without --loss, integer
+      labels mean cross_entropy and float labels mse. Records train and test loss (and accuracy for
+      cross_entropy) per epoch (--history CSV) and prints the min and final test loss.
+      """)
+
+  @Option(help: "Model spec JSON (formats.md).") var model: String
+  @Option(help: "Initial weights (.safetensors); default: a fresh initialisation from --seed.") var weights: String?
+  @Option(help: "Training inputs: .npy [N, *input_shape] or .csv with a header.") var train: String
+  @Option(help: "Training labels/targets (.npy).") var labels: String?
+  @Option(help: "Test inputs (same format as --train).") var test: String?
+  @Option(name: .customLong("test-labels"), help: "Test labels/targets (.npy).") var testLabels: String?
+  @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
+  @Option(help: "CSV target column(s), comma-separated (instead of --labels).") var target: String?
+  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
+  @Option(help: "adam (default) or sgd.") var optimizer: String = "adam"
+  @Option(help: "Learning rate.") var lr: Double = 1e-3
+  @Option(help: "Adam β1.") var beta1: Double = 0.9
+  @Option(help: "Adam β2.") var beta2: Double = 0.999
+  @Option(help: "Adam ε.") var eps: Double = 1e-8
+  @Option(name: .customLong("weight-decay"), help: "L2 weight decay added to the Adam gradient.") var weightDecay: Double = 0
+  @Option(name: .customLong("batch-size"), help: "Mini-batch size (default: full batch).") var batchSize: Int?
+  @Option(help: "Epochs.") var epochs: Int
+  @Option(help: "Seed of the initialisation and the shuffles.") var seed: UInt64 = 0
+  @Option(help: "Output weights (.safetensors).") var out: String
+  @Option(help: "Per-epoch history (.csv).") var history: String?
+  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.") var device: String = "auto"
+  @Flag(help: "Print a JSON summary on stdout.") var json = false
+
+  func validate() throws {
+    if let loss { do { _ = try Loss(parsing: loss) } catch let e as NTKitError { throw ValidationError(e.description) } }
+    guard ["adam", "sgd"].contains(optimizer.lowercased()) else {
+      throw ValidationError("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd")
+    }
+    guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0, found \(epochs)") }
+    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
+    guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("--beta1 and --beta2 must be in [0, 1)") }
+    guard eps > 0, weightDecay >= 0 else { throw ValidationError("--eps must be > 0 and --weight-decay ≥ 0") }
+    if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
+    if labels == nil && target == nil { throw ValidationError("give the training targets: --labels Y.npy (or --target COLUMN for CSV)") }
+    if labels != nil && target != nil { throw ValidationError("give --labels or --target, not both") }
+    if target != nil && !train.lowercased().hasSuffix(".csv") { throw ValidationError("--target applies to CSV inputs only") }
+    if test == nil && testLabels != nil {
+      throw ValidationError("--test-labels needs --test")
+    }
+    if test != nil && target == nil && testLabels == nil { throw ValidationError("--test needs --test-labels") }
+  }
+
+  func run() throws {
+    let loaded = try LoadedModel.load(model: model, weights: weights, seed: seed)
+    let m = loaded.network.outputSize
+    let targetList = target.map(splitList)
+    var featureList = features.map(splitList)
+    if featureList == nil, let targetList, train.lowercased().hasSuffix(".csv") {
+      featureList = try CSVTable(path: train).header.filter { !targetList.contains($0) }
+    }
+    let x = try loaded.loadInputs(train, features: featureList)
+    let y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
+    var testSet: (inputs: Tensor, targets: TrainingTargets)?
+    if let test {
+      let tx = try loaded.loadInputs(test, features: featureList)
+      let ty = try loadTargets(labels: testLabels, csv: test, rows: tx.rows, outputs: m, like: y.loss)
+      testSet = (tx, ty)
+    }
+    let hyper = AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay)
+    let opt: OptimizerKind = optimizer.lowercased() == "sgd" ? .sgd(learningRate: lr) : .adam(hyper)
+    let dev = try resolveDevice(device)
+    let trainer = try Trainer(network: loaded.network, parameters: loaded.parameters, device: dev,
+                              capacity: min(batchSize ?? x.rows, x.rows))
+    let bar = ProgressBar("ntk train", total: epochs, unit: " epochs")
+    let history = try trainer.train(inputs: x, targets: y, epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
+                                    test: testSet, onEpoch: { bar.update($0.epoch) })
+    try trainer.parameters.save(out, network: loaded.network)
+    if let path = self.history { try history.writeCSV(path) }
+    let finalTrain = history.finalTrainLoss
+    if json {
+      func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
+      print(JSONValue.object([
+        ("out", .string(out)), ("loss", .string(y.loss.rawValue)), ("epochs", .number(Double(epochs))),
+        ("final_train_loss", num(finalTrain)), ("min_test_loss", num(history.minTestLoss)),
+        ("min_test_loss_epoch", num(history.minTestLossEpoch.map(Double.init))),
+        ("final_test_loss", num(history.finalTestLoss)), ("final_test_accuracy", num(history.finalTestAccuracy)),
+        ("seconds", .number(history.seconds)),
+      ]).serialized())
+    } else {
+      print("wrote \(out): \(epochs) epochs of \(y.loss.rawValue) in \(format(history.seconds, "%.3f")) s")
+      if let finalTrain { print("final train loss: \(format(finalTrain, "%.6g"))") }
+      if let minTest = history.minTestLoss, let at = history.minTestLossEpoch, let final = history.finalTestLoss {
+        print("min test loss: \(format(minTest, "%.6g")) (epoch \(at)); final test loss: \(format(final, "%.6g"))")
+        if let acc = history.finalTestAccuracy { print("final test accuracy: \(format(acc, "%.4f"))") }
+      }
+    }
+  }
+
+  private func splitList(_ s: String) -> [String] { s.split(separator: ",").map { String($0).trimmingCharacters() } }
+
+  /// Targets from a labels .npy, or from the --target columns of `csv`.
+  private func loadTargets(labels: String?, csv: String, rows: Int, outputs: Int, like: Loss? = nil) throws -> TrainingTargets {
+    let chosen = try like ?? loss.map { try Loss(parsing: $0) }
+    if let labels {
+      let array = try NPY.read(labels)
+      guard array.shape.first == rows else {
+        throw NTKitError.shapeMismatch(context: "\(labels): labels", expected: "\(rows) rows (the inputs')",
+                                       found: "shape \(array.shape)")
+      }
+      let kind = chosen ?? (array.dtype.isFloatingPoint ? .mse : .crossEntropy)
+      switch kind {
+      case .crossEntropy:
+        return .labels(try array.int64s().map { Int($0) })
+      case .mse:
+        let v = array.floats()
+        try NPY.checkFinite(v, path: labels, rowLength: max(v.count / max(rows, 1), 1))
+        return .values(v)
+      }
+    }
+    let table = try CSVTable(path: csv)
+    let t = try table.columns(splitList(target!))
+    try NPY.checkFinite(t.data, path: csv, rowLength: max(t.rowLength, 1))
+    let kind = chosen ?? .mse
+    switch kind {
+    case .mse: return .values(t.data)
+    case .crossEntropy:
+      return .labels(try t.data.enumerated().map { i, v in
+        guard v.rounded() == v else { throw NTKitError.format(path: csv, reason: "target row \(i) is \(v), expected a class index") }
+        return Int(v)
+      })
+    }
+  }
 }

@@ -1,0 +1,280 @@
+import CFastMLP
+import COpenBLAS
+import Dispatch
+
+/// A Float-only CPU fast path for small dense MLPs (dense layers with relu,
+/// leaky-relu or identity activations), used by RND selection on the CPU
+/// device. RND's matrices are 1–1000 rows × 32: at these sizes the generic
+/// path's per-call costs (protocol dispatch, unspecialised generics, BLAS
+/// set-up and thread wake-ups) dominate, so this path keeps every buffer
+/// preallocated, calls no protocol and runs hand-written loops below
+/// `blasMinimumWork` multiply-adds per product (BLAS above).
+final class FastDenseMLP {
+  enum Act: Equatable { case identity, relu, leaky(Float) }
+
+  struct Layer {
+    let fanIn: Int, fanOut: Int
+    let kernel: Int
+    let bias: Int?
+    let weightScale: Float, biasScale: Float
+    let act: Act
+  }
+
+  let layers: [Layer]
+  let inputSize: Int, outputSize: Int, parameterCount: Int
+  let maxWidth: Int
+
+  /// Multiply-adds per product from which sgemm replaces the hand kernels.
+  /// Measured with `ntk bench --rnd` (Zen 4, 2 cores): the register-blocked
+  /// kernels (CFastMLP) beat OpenBLAS at every RND shape (1–2048 rows × ≤ 32),
+  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold.
+  static let blasMinimumWork: Int = {
+    if let s = getenv("NTK_FAST_BLAS_WORK"), let v = Int(String(cString: s)) { return v }
+    return Int.max
+  }()
+
+  /// nil when the network has a layer this path does not handle.
+  init?(network: Network) {
+    var out: [Layer] = []
+    var pending: AffineLayer?
+    func flush(_ act: Act) {
+      let a = pending!
+      out.append(Layer(fanIn: a.geometry.patch, fanOut: a.geometry.outC, kernel: a.kernelOffset,
+                       bias: a.hasBias ? a.biasOffset : nil, weightScale: Float(a.weightScale),
+                       biasScale: Float(a.biasScale), act: act))
+      pending = nil
+    }
+    for layer in network.layers {
+      switch layer {
+      case .affine(let a):
+        guard a.geometry.isDense, !a.isConv else { return nil }
+        if pending != nil { flush(.identity) }
+        pending = a
+      case .activation(let act, _):
+        guard pending != nil else { return nil }
+        switch act {
+        case .relu: flush(.relu)
+        case .identity: flush(.identity)
+        case .leakyRelu(let alpha) where alpha > 0: flush(.leaky(Float(alpha)))
+        default: return nil
+        }
+      case .flatten:
+        guard pending == nil, out.isEmpty else { return nil }
+      case .avgpool:
+        return nil
+      }
+    }
+    if pending != nil { flush(.identity) }
+    guard !out.isEmpty else { return nil }
+    layers = out
+    inputSize = network.inputSize
+    outputSize = network.outputSize
+    parameterCount = network.parameterCount
+    maxWidth = out.reduce(inputSize) { max($0, $1.fanOut) }
+    guard out.first!.fanIn == inputSize, out.last!.fanOut == outputSize else { return nil }
+  }
+
+  // MARK: Kernels
+
+  /// y[n × fo] = act(ws·x[n × fi]·W + bs·b); z (pre-activation) kept when `z` is non-nil and the act needs it.
+  @inline(__always)
+  func affineForward(_ l: Layer, theta: UnsafePointer<Float>, x: UnsafePointer<Float>, n: Int,
+                     y: UnsafeMutablePointer<Float>) {
+    let fi = l.fanIn, fo = l.fanOut
+    let w = theta + l.kernel
+    if n * fi * fo >= FastDenseMLP.blasMinimumWork {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(fo), Int32(fi), l.weightScale,
+                  x, Int32(fi), w, Int32(fo), 0, y, Int32(fo))
+      if let b = l.bias {
+        let bp = theta + b, bs = l.biasScale
+        for i in 0..<n {
+          let o = y + i * fo
+          for j in 0..<fo { o[j] += bs * bp[j] }
+        }
+      }
+      switch l.act {
+      case .identity: break
+      case .relu: for i in 0..<n * fo where !(y[i] > 0) { y[i] = 0 }
+      case .leaky(let alpha): for i in 0..<n * fo where !(y[i] > 0) { y[i] *= alpha }
+      }
+    } else {
+      let (code, alpha): (Int32, Float)
+      switch l.act {
+      case .identity: (code, alpha) = (0, 0)
+      case .relu: (code, alpha) = (1, 0)
+      case .leaky(let a): (code, alpha) = (2, a)
+      }
+      ntk_fm_affine_forward(x, n, fi, w, fo, l.weightScale, l.bias.map { theta + $0 }, l.biasScale, code, alpha, y)
+    }
+  }
+
+  /// Forward through every layer; `buffers[k]` receives layer k's output (n × fanOut).
+  func forward(theta: UnsafePointer<Float>, x: UnsafePointer<Float>, n: Int, buffers: [UnsafeMutablePointer<Float>]) {
+    var input = x
+    for (k, l) in layers.enumerated() {
+      affineForward(l, theta: theta, x: input, n: n, y: buffers[k])
+      input = UnsafePointer(buffers[k])
+    }
+  }
+
+  /// Forward with two ping-pong buffers (each n × maxWidth); returns the output pointer.
+  func forwardPingPong(theta: UnsafePointer<Float>, x: UnsafePointer<Float>, n: Int,
+                       a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    var input = x
+    var out = a, spare = b
+    for l in layers {
+      affineForward(l, theta: theta, x: input, n: n, y: out)
+      input = UnsafePointer(out)
+      swap(&out, &spare)
+    }
+    return spare
+  }
+}
+
+/// The training state of the fast path: θ, gradient, Adam moments and
+/// activation buffers for batches of up to `capacity` rows, allocated once.
+final class FastMLPTrainer {
+  let net: FastDenseMLP
+  let theta: UnsafeMutablePointer<Float>
+  let grad: UnsafeMutablePointer<Float>
+  let m1: UnsafeMutablePointer<Float>
+  let m2: UnsafeMutablePointer<Float>
+  /// Transposed kernels (fanOut × fanIn) for the backward pass.
+  let kernelT: UnsafeMutablePointer<Float>
+  private(set) var capacity: Int
+  private var acts: [UnsafeMutablePointer<Float>] = []
+  private var cot: UnsafeMutablePointer<Float>
+  private var cot2: UnsafeMutablePointer<Float>
+  private var batchX: UnsafeMutablePointer<Float>
+  private var batchY: UnsafeMutablePointer<Float>
+  var adamSteps = 0
+
+  init(net: FastDenseMLP, parameters: [Float], capacity: Int) {
+    self.net = net
+    let p = net.parameterCount
+    theta = .allocate(capacity: p); theta.initialize(from: parameters, count: p)
+    grad = .allocate(capacity: p); grad.initialize(repeating: 0, count: p)
+    m1 = .allocate(capacity: p); m1.initialize(repeating: 0, count: p)
+    m2 = .allocate(capacity: p); m2.initialize(repeating: 0, count: p)
+    kernelT = .allocate(capacity: p); kernelT.initialize(repeating: 0, count: p)
+    self.capacity = 0
+    cot = .allocate(capacity: 1); cot2 = .allocate(capacity: 1)
+    batchX = .allocate(capacity: 1); batchY = .allocate(capacity: 1)
+    ensureCapacity(max(capacity, 1))
+  }
+
+  deinit {
+    for p in [theta, grad, m1, m2, kernelT, cot, cot2, batchX, batchY] { p.deallocate() }
+    for a in acts { a.deallocate() }
+  }
+
+  func ensureCapacity(_ n: Int) {
+    guard n > capacity else { return }
+    capacity = n
+    for a in acts { a.deallocate() }
+    acts = net.layers.map { UnsafeMutablePointer<Float>.allocate(capacity: n * $0.fanOut) }
+    for p in [cot, cot2, batchX, batchY] { p.deallocate() }
+    cot = .allocate(capacity: n * net.maxWidth)
+    cot2 = .allocate(capacity: n * net.maxWidth)
+    batchX = .allocate(capacity: n * net.inputSize)
+    batchY = .allocate(capacity: n * net.outputSize)
+  }
+
+  var parameters: [Float] { Array(UnsafeBufferPointer(start: theta, count: net.parameterCount)) }
+
+  func setParameters(_ values: [Float]) {
+    precondition(values.count == net.parameterCount)
+    theta.update(from: values, count: values.count)
+  }
+
+  func resetMoments() {
+    m1.update(repeating: 0, count: net.parameterCount)
+    m2.update(repeating: 0, count: net.parameterCount)
+    adamSteps = 0
+  }
+
+  /// One full-batch Adam step of mse on n rows (x: n × d, y: n × M).
+  func step(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, hyper: AdamHyper) {
+    let layers = net.layers
+    net.forward(theta: theta, x: x, n: n, buffers: acts)
+    let m = net.outputSize
+    let out = acts[layers.count - 1]
+    let scale = 2 / Float(n * m)
+    var g = cot, spare = cot2
+    ntk_fm_mse_seed(out, y, g, n * m, scale)
+    for k in stride(from: layers.count - 1, through: 0, by: -1) {
+      let l = layers[k]
+      let fi = l.fanIn, fo = l.fanOut
+      // The cotangent at the output of the affine map (through this layer's activation).
+      // y = alpha·z for z ≤ 0; alpha > 0 keeps the sign, so y ≤ 0 ⇔ z ≤ 0.
+      switch l.act {
+      case .identity: break
+      case .relu: ntk_fm_activation_backward(acts[k], g, n * fo, 1, 0)
+      case .leaky(let alpha): ntk_fm_activation_backward(acts[k], g, n * fo, 2, alpha)
+      }
+      let input: UnsafePointer<Float> = k == 0 ? x : UnsafePointer(acts[k - 1])
+      let gw = grad + l.kernel
+      let ws = l.weightScale
+      if n * fi * fo >= FastDenseMLP.blasMinimumWork {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(fi), Int32(fo), Int32(n), ws,
+                    input, Int32(fi), g, Int32(fo), 0, gw, Int32(fo))
+        if let b = l.bias {
+          let gb = grad + b, bs = l.biasScale
+          for j in 0..<fo { gb[j] = 0 }
+          for i in 0..<n {
+            let gi = g + i * fo
+            for j in 0..<fo { gb[j] += gi[j] }
+          }
+          for j in 0..<fo { gb[j] *= bs }
+        }
+      } else {
+        ntk_fm_weight_gradient(input, g, n, fi, fo, ws, gw, l.bias.map { grad + $0 }, l.biasScale)
+      }
+      guard k > 0 else { break }
+      // spare[n × fi] = ws · g · Wᵀ
+      let w = theta + l.kernel
+      if n * fi * fo >= FastDenseMLP.blasMinimumWork {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(fi), Int32(fo), ws,
+                    g, Int32(fo), w, Int32(fo), 0, spare, Int32(fi))
+      } else {
+        ntk_fm_input_gradient(g, w, n, fi, fo, ws, kernelT + l.kernel, spare)
+      }
+      swap(&g, &spare)
+    }
+    adam(hyper)
+  }
+
+  /// Adam exactly as `CPUDevice.adamStep` computes it.
+  private func adam(_ h: AdamHyper) {
+    adamSteps += 1
+    let b1 = Float(h.beta1), b2 = Float(h.beta2)
+    let c1 = 1 - libm_pow(h.beta1, Double(adamSteps)), c2 = 1 - libm_pow(h.beta2, Double(adamSteps))
+    let lr = Float(h.learningRate / c1)
+    let invC2 = Float(1 / c2)
+    let eps = Float(h.epsilon), wd = Float(h.weightDecay)
+    ntk_fm_adam(theta, grad, m1, m2, net.parameterCount, b1, b2, lr, invC2, eps, wd)
+  }
+
+  /// `epochs` full-batch steps on the first n rows of x/y.
+  func fitFullBatch(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, epochs: Int, hyper: AdamHyper) {
+    ensureCapacity(n)
+    for _ in 0..<epochs { step(x: x, y: y, n: n, hyper: hyper) }
+  }
+
+  /// One epoch of mini-batches of `batch` rows in `order`.
+  func fitEpoch(x: UnsafePointer<Float>, y: UnsafePointer<Float>, order: [Int], batch: Int, hyper: AdamHyper) {
+    ensureCapacity(batch)
+    let d = net.inputSize, m = net.outputSize
+    var lo = 0
+    while lo < order.count {
+      let b = min(batch, order.count - lo)
+      for r in 0..<b {
+        let i = order[lo + r]
+        (batchX + r * d).update(from: x + i * d, count: d)
+        (batchY + r * m).update(from: y + i * m, count: m)
+      }
+      step(x: batchX, y: batchY, n: b, hyper: hyper)
+      lo += b
+    }
+  }
+}
