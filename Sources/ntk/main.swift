@@ -7,7 +7,12 @@ import Glibc
 
 /// Exit codes (clarifications.md): 0 success, 1 failure (bad input, I/O,
 /// numerical), 2 usage. swift-argument-parser's usage code 64 is mapped here, once.
-BLASCoreSelection.restartWithBetterCoreIfNeeded()
+// Commands whose time goes into OpenBLAS products are worth a restart with
+// the right OpenBLAS kernels (BLASCoreSelection); the rest start faster without.
+let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo"]
+if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.arguments[1]) {
+  BLASCoreSelection.restartWithBetterCoreIfNeeded()
+}
 Interrupt.install()
 do {
   var command = try NTK.parseAsRoot()

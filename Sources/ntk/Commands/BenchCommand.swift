@@ -157,7 +157,7 @@ extension BenchCommand {
     try NPY.write("\(dir)/pool.npy", tensor: poolTensor)
     try AtomicFile.write("\(dir)/model.json", text: RNDBench.peerModel().json.serialized(pretty: true))
     let args = ["select", "--pool", "\(dir)/pool.npy", "--size", "50", "--model", "\(dir)/model.json",
-                "--out", "\(dir)/idx.npy", "--device", device]
+                "--out", "\(dir)/idx.npy", "--device", dev.info.identifier]
     var wholeBest = Double.infinity
     for _ in 0..<max(5, repeats) { wholeBest = min(wholeBest, try timeSelf(args)) }
     let inProcess = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: max(5, repeats))
