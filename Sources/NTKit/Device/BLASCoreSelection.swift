@@ -48,6 +48,9 @@ public enum BLASCoreSelection {
   public static func restartWithBetterCoreIfNeeded() {
     guard let core = betterCoreType() else { return }
     setenv("OPENBLAS_CORETYPE", core, 1)
+    // The CPU device runs OpenBLAS single-threaded (it splits work itself):
+    // without a pool, no idle OpenBLAS thread spins against our workers.
+    setenv("OPENBLAS_NUM_THREADS", "1", 0)
     setenv("NTKIT_BLAS_CORETYPE", "keep", 1)  // never loop
     _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
     // exec failed: go on with the slow kernels.

@@ -12,6 +12,14 @@ public struct GramPlan: Sendable {
     /// Values per sample: A then G (structured) or Φ (explicit).
     public var featureWidth: Int
     var aWidth: Int { affine.geometry.inC }
+    /// Trace mode, structured, and only an activation (or nothing) and the
+    /// last dense layer above: Σ_a G_a G_aᵀ collapses to U Uᵀ with
+    /// U[i, c] = w_L·‖W_L[c, :]‖·σ'(z_ic), fan_out wide instead of M·fan_out.
+    public var compressedCotangent = false
+    /// The activation between this layer and the last one, if any.
+    var activationAbove: Activation?
+    /// Width of the cotangent features per sample (after compression).
+    var cotangentWidth: Int = 0
   }
 
   public let mode: NTKMode
@@ -39,10 +47,19 @@ public struct GramPlan: Sendable {
       let structuredCost = 2 * Double(g.inC) + 2 * mm * Double(g.outC) + 2 * mm
       var strategy: LayerStrategy = g.isDense && structuredCost <= explicitCost ? .structured : .explicit
       if let force, g.isDense || force == .explicit { strategy = force }
-      let width = strategy == .structured ? g.inC + m * g.outC : m * pl
-      layers.append(Layer(layerIndex: k, affine: a, strategy: strategy,
-                          flopsPerPair: strategy == .structured ? structuredCost : explicitCost,
-                          featureWidth: width))
+      var layer = Layer(layerIndex: k, affine: a, strategy: strategy,
+                        flopsPerPair: strategy == .structured ? structuredCost : explicitCost,
+                        featureWidth: strategy == .structured ? g.inC + m * g.outC : m * pl)
+      layer.cotangentWidth = m * g.outC
+      if strategy == .structured, mode == .trace, m > 1, let above = GramPlan.onlyLastLayerAbove(network, k) {
+        layer.compressedCotangent = true
+        layer.activationAbove = above.activation
+        layer.cotangentWidth = g.outC
+        layer.featureWidth = g.inC + g.outC
+        layer.flopsPerPair = 2 * Double(g.inC) + 2 * Double(g.outC) + 2
+      }
+      let width = layer.featureWidth
+      layers.append(layer)
       total += width
       // forward + backward (M cotangents) + Jacobian block formation
       perSample += 2 * Double(g.positions * g.patch * g.outC) * Double(1 + m)
@@ -51,6 +68,17 @@ public struct GramPlan: Sendable {
     self.layers = layers
     featuresPerSample = total
     flopsPerSample = perSample
+  }
+
+  /// If the layers above affine layer k are at most one activation and then
+  /// the network's last layer, a dense one, returns that activation.
+  static func onlyLastLayerAbove(_ network: Network, _ k: Int) -> (activation: Activation?, last: AffineLayer)? {
+    let rest = Array(network.layers[(k + 1)...])
+    var activation: Activation?
+    var i = 0
+    if i < rest.count, case .activation(let act, _) = rest[i] { activation = act; i += 1 }
+    guard i == rest.count - 1, case .affine(let last) = rest[i], last.geometry.isDense, !last.isConv else { return nil }
+    return (activation, last)
   }
 
   /// FLOPs of the whole computation for an n1 × n2 Gram (symmetric: upper triangle).
@@ -65,7 +93,8 @@ public struct GramPlan: Sendable {
     layers.map { l in
       let g = l.affine.geometry
       let kind = l.affine.isConv ? "conv2d \(g.kh)×\(g.kw)×\(g.inC)→\(g.outC)" : "dense \(g.inC)→\(g.outC)"
-      return "layer \(l.layerIndex) (\(kind), P=\(l.affine.parameterCount)): \(l.strategy.rawValue), \(format(l.flopsPerPair, "%.0f")) FLOP per pair"
+      let note = l.compressedCotangent ? " (cotangents compressed to \(l.cotangentWidth) per sample)" : ""
+      return "layer \(l.layerIndex) (\(kind), P=\(l.affine.parameterCount)): \(l.strategy.rawValue)\(note), \(format(l.flopsPerPair, "%.0f")) FLOP per pair"
     }
   }
 }

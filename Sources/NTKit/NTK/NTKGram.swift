@@ -118,6 +118,18 @@ public enum NTKGram {
       plan.layers[i].offset = offset
       offset += storeCapacity * plan.layers[i].featureWidth
     }
+    // Row norms ‖W_L[c, :]‖ of the last layer's kernel, for compressed cotangents.
+    let lastLayer = network.affineLayers.last
+    var lastLayerNorms: DeviceBuffer<T>?
+    if plan.layers.contains(where: \.compressedCotangent), let last = lastLayer {
+      let fanIn = last.geometry.inC, units = last.geometry.outC
+      let norms = (0..<fanIn).map { c -> T in
+        var sum = 0.0
+        for a in 0..<units { let w = Double(parameters.values[last.kernelOffset + c * units + a]); sum += w * w }
+        return T(sum.squareRoot())
+      }
+      lastLayerNorms = try device.upload(norms)
+    }
     let store1 = try device.makeBuffer(T.self, count: offset)
     let store2 = resident || sameSet && false ? store1 : try device.makeBuffer(T.self, count: offset)
     let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
@@ -144,7 +156,17 @@ public enum NTKGram {
           case .structured:
             let fi = a.geometry.inC, fo = a.geometry.outC
             try device.copy(propagator.layerInput(k), to: base.advanced(by: s * fi), count: n * fi)
-            try device.copy(g, to: base.advanced(by: storeCapacity * fi + s * m * fo), count: n * m * fo)
+            if l.compressedCotangent, let norms = lastLayerNorms {
+              // U[i, c] = w_L·‖W_L[c, :]‖·σ'(z_ic)
+              let u = base.advanced(by: storeCapacity * fi + s * fo)
+              try device.fill(u, count: n * fo, value: 0)
+              try device.addRowVector(u, rows: n, cols: fo, vector: norms.view, scale: T(lastLayer!.weightScale))
+              if let act = l.activationAbove {
+                try device.activationBackward(act, z: propagator.layerInput(k + 1), cotangent: u, n: n, m: 1, width: fo)
+              }
+            } else {
+              try device.copy(g, to: base.advanced(by: storeCapacity * fi + s * m * fo), count: n * m * fo)
+            }
           case .explicit:
             try propagator.jacobianBlock(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
                                          ld: a.parameterCount)
@@ -160,14 +182,18 @@ public enum NTKGram {
         let a = l.affine
         switch l.strategy {
         case .structured:
-          let fi = a.geometry.inC, fo = a.geometry.outC
+          let fi = a.geometry.inC
           let gBase = storeCapacity * fi
           let ws = T(a.weightScale), bs = T(a.biasScale)
+          // Trace mode: one row of cotangent features per sample (M·fan_out wide,
+          // or fan_out when compressed); full mode: M rows of fan_out.
+          let kg = options.mode == .trace ? l.cotangentWidth : a.geometry.outC
+          let gRow = l.cotangentWidth
           try device.ntkAccumulate(NTKAccumulateOp(
-            rows1: r1, rows2: r2, multiplicity: mult, ka: fi, kg: options.mode == .trace ? m * fo : fo,
+            rows1: r1, rows2: r2, multiplicity: mult, ka: fi, kg: kg,
             scaleA: ws * ws, c: a.hasBias ? bs * bs : 0,
             a1: store1.view(at: l.offset + s1 * fi), a2: store2.view(at: l.offset + s2 * fi),
-            g1: store1.view(at: l.offset + gBase + s1 * m * fo), g2: store2.view(at: l.offset + gBase + s2 * m * fo),
+            g1: store1.view(at: l.offset + gBase + s1 * gRow), g2: store2.view(at: l.offset + gBase + s2 * gRow),
             out: out, ldo: ldo))
         case .explicit:
           let k = options.mode == .trace ? m * a.parameterCount : a.parameterCount

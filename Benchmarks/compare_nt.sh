@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# NTKit vs neural-tangents (implementation 3) on the CPU issue's nets, in one run.
+# `ntk gram` is timed as a whole process (load, compute, write to tmpfs) with
+# its peak RSS; neural-tangents' compiled call is timed by nt_bench.py (best of
+# ≥ 3, compile excluded). Usage: Benchmarks/compare_nt.sh [VENV_PYTHON] [SHARED_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${1:-/work/venv-nt/bin/python}
+SHARED=${2:-../shared}
+NTK=.build/release/ntk
+OUT=${TMPDIR:-/tmp}/ntk-compare-$$
+mkdir -p "$OUT"
+trap 'rm -rf "$OUT" /dev/shm/ntk-compare-$$.npy' EXIT
+nt() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$SHARED/bench/nt_bench.py" "$@" 2>/dev/null | tail -1; }
+echo "machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+$NTK bench --nets fuel --sizes 256 --gemm-size 4096 | grep -i "sgemm"
+echo "numpy sgemm 4096: $(nt matmul | tr -d "\n" | cut -c1-200)"
+for spec in "fuel_8_128_128_1 dense_fuel 16384 8" "mnist_dense_784_128_128_10 dense_mnist 4096 784" "conv_mnist conv_mnist 2048 28,28,1"; do
+  set -- $spec
+  "$PY" -c "import numpy as np; s=tuple(int(v) for v in '$4'.split(',')); np.save('$OUT/x.npy', np.random.default_rng(1).normal(size=($3,)+s).astype(np.float32))"
+  /usr/bin/time -f "%e %M" -o "$OUT/time" $NTK gram --model Benchmarks/models/$1.model.json --seed 0 \
+    --inputs "$OUT/x.npy" --out /dev/shm/ntk-compare-$$.npy --json > "$OUT/json"
+  read wall rss < "$OUT/time"
+  compute=$("$PY" -c "import json; print(round(json.load(open('$OUT/json'))['seconds'], 3))")
+  ntj=$(nt one $2 $3 nt3)
+  ntbest=$("$PY" -c "import json,sys; d=json.loads(sys.argv[1]); print(round(d['best_s'],3), round(d['peak_rss_gb'],2))" "$ntj")
+  echo "$2 N=$3: ntk gram whole process ${wall} s (compute ${compute} s), peak RSS $((rss / 1024)) MiB; neural-tangents nt3 best, peak RSS GB: ${ntbest}"
+done
