@@ -66,6 +66,33 @@ struct InputOptions: ParsableArguments {
   var features: String?
 
   var featureList: [String]? { features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
+
+  @OptionGroup var scaling: ScalingOptions
+
+  /// The inputs (and optional second set), standardised on request with one scaler.
+  func load(_ model: LoadedModel, second: String? = nil) throws -> (Tensor, Tensor?) {
+    var x = try model.loadInputs(inputs, features: featureList)
+    var x2 = try second.map { try model.loadInputs($0, features: featureList) }
+    if let s = try scaling.library.scaler(fittingOn: x, columns: featureList ?? []) {
+      x = try s.apply(x)
+      x2 = try x2.map { try s.apply($0) }
+    }
+    return (x, x2)
+  }
+}
+
+/// `--standardize`, `--scaler`, `--save-scaler`.
+struct ScalingOptions: ParsableArguments {
+  @Flag(help: "Standardise each input column (mean 0, sd 1) using these inputs.") var standardize = false
+  @Option(help: "Apply a saved scaler (JSON written by --save-scaler) instead.") var scaler: String?
+  @Option(name: .customLong("save-scaler"), help: "With --standardize: write the scaler here for later data.") var saveScaler: String?
+
+  func validate() throws {
+    if saveScaler != nil && !standardize { throw ValidationError("--save-scaler needs --standardize") }
+    if scaler != nil && standardize { throw ValidationError("give --standardize or --scaler, not both") }
+  }
+
+  var library: InputScaling { InputScaling(standardize: standardize, scalerPath: scaler, saveTo: saveScaler) }
 }
 
 func stderrLine(_ text: String) { fputs(text + "\n", stderr) }

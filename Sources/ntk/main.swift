@@ -9,7 +9,7 @@ import Glibc
 /// numerical), 2 usage. swift-argument-parser's usage code 64 is mapped here, once.
 // Commands whose time goes into OpenBLAS products are worth a restart with
 // the right OpenBLAS kernels (BLASCoreSelection); the rest start faster without.
-let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo"]
+let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo", "devices"]
 if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()
 }

@@ -126,6 +126,26 @@ final class GramCLITests: XCTestCase {
     try assertFails(["gram", "--model", dense, "--inputs", csv, "--out", out], mentions: ["bad.csv", "line 3"], output: out)
   }
 
+  func testCSVStandardizeAndSavedScaler() throws {
+    let csv = file("data.csv", Array("a,b,y\n1,10,0\n2,20,1\n4,30,0\n".utf8))
+    let spec = file("m.model.json", Array(#"{"input_shape": [2], "layers": [{"type": "dense", "units": 3}, {"type": "tanh"}, {"type": "dense", "units": 1}]}"#.utf8))
+    let k1 = dir + "/k1.npy", k2 = dir + "/k2.npy", raw = dir + "/raw.npy", scaler = dir + "/scaler.json"
+    let base = ["gram", "--model", spec, "--seed", "1", "--inputs", csv, "--features", "a,b"]
+    XCTAssertEqual(try NTKBinary.run(base + ["--out", raw]).status, 0)
+    XCTAssertEqual(try NTKBinary.run(base + ["--standardize", "--save-scaler", scaler, "--out", k1]).status, 0)
+    XCTAssertEqual(try NTKBinary.run(base + ["--scaler", scaler, "--out", k2]).status, 0)
+    XCTAssertEqual(try readNPY(k1), try readNPY(k2), "a saved scaler reproduces the standardised inputs")
+    XCTAssertNotEqual(try readNPY(k1), try readNPY(raw), "standardising changes the kernel")
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scaler))) as! [String: Any]
+    XCTAssertEqual((json["mean"] as! [Double])[0], 7.0 / 3.0, accuracy: 1e-12)
+    XCTAssertEqual(json["columns"] as? [String], ["a", "b"])
+    try assertFails(base + ["--save-scaler", scaler, "--out", dir + "/x.npy"], status: 2, mentions: ["--standardize"],
+                    output: dir + "/x.npy")
+    let badScaler = file("bad.json", Array(#"{"columns": ["a"], "mean": [0], "std": [1]}"#.utf8))
+    try assertFails(base + ["--scaler", badScaler, "--out", dir + "/x.npy"], mentions: ["bad.json", "columns"],
+                    output: dir + "/x.npy")
+  }
+
   func testUsageErrorsExitTwo() throws {
     let out = dir + "/k.npy"
     try assertFails(gramArgs(out, ["--mode", "diagonal"]), status: 2, mentions: ["--mode"], output: out)

@@ -22,8 +22,7 @@ struct GramCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try model.load()
-    let x1 = try loaded.loadInputs(input.inputs, features: input.featureList)
-    let x2 = try inputs2.map { try loaded.loadInputs($0, features: input.featureList) }
+    let (x1, x2) = try input.load(loaded, second: inputs2)
     let device = try compute.makeDevice()
     var options = GramOptions(mode: NTKMode(rawValue: mode)!)
     options.memoryBudget = compute.budget

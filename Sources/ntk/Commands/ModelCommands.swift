@@ -25,7 +25,7 @@ struct ForwardCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try model.load()
-    let x = try loaded.loadInputs(input.inputs, features: input.featureList)
+    let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
     let m = loaded.network.outputSize
     switch compute.parsedPrecision {
@@ -52,7 +52,7 @@ struct JacobianCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try model.load()
-    let x = try loaded.loadInputs(input.inputs, features: input.featureList)
+    let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
     let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
     let bytes = n * m * p * (compute.parsedPrecision == .f32 ? 4 : 8)

@@ -21,6 +21,7 @@ struct SelectCommand: ParsableCommand {
 
   @Option(help: "Pool: .npy [N, ...] (memory-mapped) or .csv with a header.") var pool: String
   @Option(help: "CSV feature columns, comma-separated (default: every column).") var features: String?
+  @OptionGroup var scaling: ScalingOptions
   @Option(help: "Number of points to choose, S.") var size: Int
   @Option(help: "rnd (default), random or kcenter.") var method: String = "rnd"
   @Option(help: "RND distance: mse (default), l1, l2, lp:<p>, cosine, angular, mahalanobis.") var distance: String = "mse"
@@ -150,6 +151,7 @@ struct SelectCommand: ParsableCommand {
     let lower = pool.lowercased()
     if lower.hasSuffix(".npy") {
       if features != nil { throw ValidationError("--features applies to CSV pools only") }
+      if scaling.standardize || scaling.scaler != nil { throw ValidationError("--standardize/--scaler apply to CSV pools only") }
       let mapped = try MappedNPY(path: pool)
       guard mapped.dtype.isFloatingPoint || mapped.dtype == .uint8 else {
         throw NTKitError.format(path: pool, reason: "pool dtype \(mapped.dtype.rawValue) is not supported; expected <f4, <f8 or |u1")
@@ -157,6 +159,8 @@ struct SelectCommand: ParsableCommand {
       return .mapped(mapped)
     }
     let list = features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } }
-    return .tensor(try InputData.load(pool, features: list))
+    var x = try InputData.load(pool, features: list)
+    if let scaler = try scaling.library.scaler(fittingOn: x, columns: list ?? []) { x = try scaler.apply(x) }
+    return .tensor(x)
   }
 }

@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Test inputs (same format as --train).") var test: String?
   @Option(name: .customLong("test-labels"), help: "Test labels/targets (.npy).") var testLabels: String?
   @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
+  @OptionGroup var scaling: ScalingOptions
   @Option(help: "CSV target column(s), comma-separated (instead of --labels).") var target: String?
   @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
   @Option(help: "adam (default) or sgd.") var optimizer: String = "adam"
@@ -62,11 +63,14 @@ struct TrainCommand: ParsableCommand {
     if featureList == nil, let targetList, train.lowercased().hasSuffix(".csv") {
       featureList = try CSVTable(path: train).header.filter { !targetList.contains($0) }
     }
-    let x = try loaded.loadInputs(train, features: featureList)
+    var x = try loaded.loadInputs(train, features: featureList)
+    let scaler = try scaling.library.scaler(fittingOn: x, columns: featureList ?? [])
+    if let scaler { x = try scaler.apply(x) }
     let y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
     var testSet: (inputs: Tensor, targets: TrainingTargets)?
     if let test {
-      let tx = try loaded.loadInputs(test, features: featureList)
+      var tx = try loaded.loadInputs(test, features: featureList)
+      if let scaler { tx = try scaler.apply(tx) }
       let ty = try loadTargets(labels: testLabels, csv: test, rows: tx.rows, outputs: m, like: y.loss)
       testSet = (tx, ty)
     }
