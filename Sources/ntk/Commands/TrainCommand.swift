@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .customLong("test-labels"), help: "Test labels/targets (.npy).") var testLabels: String?
   @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
   @OptionGroup var scaling: ScalingOptions
+  @Flag(name: .customLong("standardize-target"), help: "Standardise regression targets with the training set's mean and sd (test targets too).")
+  var standardizeTarget = false
   @Option(help: "CSV target column(s), comma-separated (instead of --labels).") var target: String?
   @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
   @Option(help: "adam (default) or sgd.") var optimizer: String = "adam"
@@ -66,12 +68,22 @@ struct TrainCommand: ParsableCommand {
     var x = try loaded.loadInputs(train, features: featureList)
     let scaler = try scaling.library.scaler(fittingOn: x, columns: featureList ?? [])
     if let scaler { x = try scaler.apply(x) }
-    let y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
+    var y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
+    var targetScaler: Standardizer?
+    if standardizeTarget {
+      guard case .values(let v) = y else { throw ValidationError("--standardize-target applies to regression targets only") }
+      let s = Standardizer.fit(Tensor(shape: [x.rows, m], data: v))
+      y = .values(try s.apply(Tensor(shape: [x.rows, m], data: v)).data)
+      targetScaler = s
+    }
     var testSet: (inputs: Tensor, targets: TrainingTargets)?
     if let test {
       var tx = try loaded.loadInputs(test, features: featureList)
       if let scaler { tx = try scaler.apply(tx) }
-      let ty = try loadTargets(labels: testLabels, csv: test, rows: tx.rows, outputs: m, like: y.loss)
+      var ty = try loadTargets(labels: testLabels, csv: test, rows: tx.rows, outputs: m, like: y.loss)
+      if let targetScaler, case .values(let v) = ty {
+        ty = .values(try targetScaler.apply(Tensor(shape: [tx.rows, m], data: v)).data)
+      }
       testSet = (tx, ty)
     }
     let hyper = AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay)
