@@ -71,8 +71,8 @@ final class FastRNDSelector: StepSelector {
                              capacity: max(1, min(request.size, request.batchSize ?? request.size)))
     chunk = max(1, min(n, min(request.chunkRows, 2048)))
     let blocks = (n + chunk - 1) / chunk
-    // Below ~16k rows a step is too short to pay for waking a second thread.
-    workers = n >= 16_384 ? max(1, min(CPUThreads.count, blocks)) : 1
+    // Below ~4k rows a step is too short to pay for waking a second thread.
+    workers = n >= 4_096 ? max(1, min(CPUThreads.count, blocks)) : 1
     fPool = .allocate(capacity: n * m)
     distances = .allocate(capacity: n)
     excluded = .allocate(capacity: n)
