@@ -6,6 +6,9 @@ import NTKit
 /// Sizes are the smaller ones of the issue so that a run stays short; use
 /// `ntk bench` for the full table beside neural-tangents.
 let benchmarks: @Sendable () -> Void = {
+  // Debian's OpenBLAS may pick slow generic kernels here; restart once with
+  // the right core type, as `ntk` does (same process, same descriptors).
+  BLASCoreSelection.restartWithBetterCoreIfNeeded()
   Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .peakMemoryResident], maxDuration: .seconds(20), maxIterations: 5)
 
   Benchmark("sgemm 2048³") { benchmark in
