@@ -197,5 +197,22 @@ final class SelectCLITests: XCTestCase {
                        "--epochs", "2", "--out", path("w2.safetensors")])
     assertOneLineError(bad, code: 1, naming: path("y5.npy"))
     XCTAssertFalse(exists("w2.safetensors"))
+    // --standardize-target: the first epoch's loss is on targets of variance 1,
+    // so scaling the targets by 100 leaves the standardised loss unchanged.
+    try NPY.write(path("y100.npy"), shape: [48, 1], floats: Array(y[0..<48]).map { 100 * $0 + 7 })
+    let base = ["train", "--model", path("m.json"), "--train", path("x.npy"), "--epochs", "1", "--seed", "2",
+                "--standardize-target", "--device", "cpu"]
+    XCTAssertEqual(try ntk(base + ["--labels", path("y.npy"), "--out", path("s1.safetensors"), "--history", path("s1.csv")]).status, 0)
+    XCTAssertEqual(try ntk(base + ["--labels", path("y100.npy"), "--out", path("s2.safetensors"), "--history", path("s2.csv")]).status, 0)
+    func firstLoss(_ name: String) throws -> Double {
+      let rows = try String(contentsOfFile: path(name), encoding: .utf8).split(separator: "\n")
+      return Double(rows[1].split(separator: ",")[1])!
+    }
+    XCTAssertEqual(try firstLoss("s1.csv"), try firstLoss("s2.csv"), accuracy: 1e-4)
+    try NPY.write(path("cls.npy"), shape: [48], int64s: (0..<48).map { Int64($0 % 2) })
+    let labels = try ntk(["train", "--model", path("m.json"), "--train", path("x.npy"), "--epochs", "1",
+                          "--labels", path("cls.npy"), "--standardize-target", "--out", path("s3.safetensors")])
+    XCTAssertEqual(labels.status, 2, "class labels cannot be standardised: \(labels.stderr)")
+    XCTAssertTrue(labels.stderr.contains("--standardize-target"))
   }
 }
