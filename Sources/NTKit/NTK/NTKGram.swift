@@ -72,7 +72,9 @@ public enum NTKGram {
     let ldo = n2 * mult
     precondition(output.count >= n1 * mult * ldo, "output too small")
     let size = MemoryLayout<T>.stride
-    let hostOutput = device.info.kind == .cpu
+    // A host-memory device writes tiles straight into the output; others go through a tile buffer.
+    let cpu = device as? CPUDevice
+    let hostOutput = cpu != nil
 
     // Memory plan.
     let featureBytes = plan0.featuresPerSample * size
@@ -131,9 +133,10 @@ public enum NTKGram {
       lastLayerNorms = try device.upload(norms)
     }
     let store1 = try device.makeBuffer(T.self, count: offset)
-    let store2 = resident || sameSet && false ? store1 : try device.makeBuffer(T.self, count: offset)
+    // Resident features of both sets share one store; streamed blocks need a second.
+    let store2 = resident ? store1 : try device.makeBuffer(T.self, count: offset)
     let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
-    let outBuffer: DeviceBuffer<T>? = hostOutput ? (device as! CPUDevice).wrap(output.baseAddress!, count: output.count) : nil
+    let outBuffer: DeviceBuffer<T>? = cpu?.wrap(output.baseAddress!, count: output.count)
 
     /// Features of samples `range` of `x` into `store` at sample slot `slot`.
     var featureSeconds = 0.0
