@@ -46,16 +46,24 @@ public enum Lanczos {
       throw NTKitError.invalidArgument("Lanczos: expected an n×n matrix with n > 0, got n = \(n), \(a.count) values")
     }
     let block = 16
-    var rows = [Double](repeating: 0, count: block * n)
+    let workers = CPUThreads.count
+    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: workers * block * n)
+    defer { scratch.deallocate() }
     return try topEigenvalues(n: n, k: k, tolerance: tolerance) { x, y in
-      rows.withUnsafeMutableBufferPointer { r in
-        var start = 0
-        while start < n {
-          let count = min(block, n - start)
-          for i in 0..<(count * n) { r[i] = Double(a[start * n + i]) }
-          cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, r.baseAddress, blasint(n),
-                      x.baseAddress, 1, 0, y.baseAddress! + start, 1)
-          start += count
+      // Row blocks split over the cores, each widened into its own scratch.
+      let blocks = (n + block - 1) / block
+      let xp = x.baseAddress!, yp = y.baseAddress!
+      parallelFor(workers, minimumChunk: 1) { range in
+        for w in range {
+          let r = scratch + w * block * n
+          var b = w
+          while b < blocks {
+            let start = b * block, count = min(block, n - start)
+            for i in 0..<(count * n) { r[i] = Double(a[start * n + i]) }
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, r, blasint(n),
+                        xp, 1, 0, yp + start, 1)
+            b += workers
+          }
         }
       }
     }
