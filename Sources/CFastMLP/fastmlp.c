@@ -20,6 +20,13 @@ static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
   }
 }
 
+typedef int v16i __attribute__((vector_size(64)));
+typedef int v16iu __attribute__((vector_size(64), aligned(4)));
+#define AI static inline __attribute__((always_inline))
+
+/* relu on a vector: v > 0 ? v : 0 (NaN and −0 give +0, as the scalar form). */
+AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
+
 #define FWD_FIXED(FO)                                                                    \
   for (ptrdiff_t i = 0; i < n; i++) {                                                    \
     const float *xi = x + i * fi;                                                        \
@@ -35,50 +42,53 @@ static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
     else { for (int j = 0; j < FO; j++) o[j] = ws * acc[j]; }                            \
   }
 
-CLONES
-void ntk_fm_affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
+/* R rows (R constant at each call) × 32 outputs: 2R independent accumulators. */
+AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
+                   int relu, float *restrict y, const int R) {
+  v16 a0[8], a1[8];
+  for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
+  for (ptrdiff_t k = 0; k < fi; k++) {
+    const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
+    for (int r = 0; r < R; r++) {
+      const float xv = x[r * fi + k];
+      a0[r] += xv * w0;
+      a1[r] += xv * w1;
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    v16 o0 = ws * a0[r] + bias0, o1 = ws * a1[r] + bias1;
+    if (relu) { o0 = relu16(o0); o1 = relu16(o1); }
+    st16(y + r * 32, o0);
+    st16(y + r * 32 + 16, o1);
+  }
+}
+
+AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
+                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
   if (fo == 32) {
-    /* 8 rows × 2 vectors of 16: 16 independent accumulators hide the FMA latency. */
-    ptrdiff_t i = 0;
     const v16 bias0 = b ? ld16(b) * bs : (v16){0}, bias1 = b ? ld16(b + 16) * bs : (v16){0};
-    for (; i + 8 <= n; i += 8) {
-      v16 a0[8], a1[8];
-      for (int r = 0; r < 8; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
-      const float *xr = x + i * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) {
-        const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
-        for (int r = 0; r < 8; r++) {
-          const float xv = xr[r * fi + k];
-          a0[r] += xv * w0;
-          a1[r] += xv * w1;
-        }
-      }
-      for (int r = 0; r < 8; r++) {
-        st16(y + (i + r) * 32, ws * a0[r] + bias0);
-        st16(y + (i + r) * 32 + 16, ws * a1[r] + bias1);
-      }
-    }
-    for (; i < n; i++) {
-      v16 a0 = {0}, a1 = {0};
-      for (ptrdiff_t k = 0; k < fi; k++) {
-        const float xv = x[i * fi + k];
-        a0 += xv * ld16(w + k * 32);
-        a1 += xv * ld16(w + k * 32 + 16);
-      }
-      st16(y + i * 32, ws * a0 + bias0);
-      st16(y + i * 32 + 16, ws * a1 + bias1);
-    }
+    const int relu = act == 1;
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
+    if (i + 4 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4); i += 4; }
+    if (i + 2 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2); i += 2; }
+    if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1);
+    if (act == 2) act_rows(y, n * fo, act, alpha);
+    return;
   } else if (fo == 16) {
     FWD_FIXED(16)
   } else if (fo == 64) {
     FWD_FIXED(64)
   } else if (fo == 1) {
     const float bias = b ? bs * b[0] : 0;
+    const ptrdiff_t kv = fi & ~(ptrdiff_t)15;
     for (ptrdiff_t i = 0; i < n; i++) {
       const float *xi = x + i * fi;
+      v16 acc = {0};
+      for (ptrdiff_t k = 0; k < kv; k += 16) acc += ld16(xi + k) * ld16(w + k);
       float s = 0;
-      for (ptrdiff_t k = 0; k < fi; k++) s += xi[k] * w[k];
+      for (int t = 0; t < 16; t++) s += acc[t];
+      for (ptrdiff_t k = kv; k < fi; k++) s += xi[k] * w[k];
       y[i] = ws * s + bias;
     }
   } else {
@@ -99,7 +109,12 @@ void ntk_fm_affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, c
 }
 
 CLONES
-void ntk_fm_activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
+void ntk_fm_affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
+                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
+  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y);
+}
+
+AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
   if (act == 1) {
     for (ptrdiff_t i = 0; i < count; i++) g[i] = a[i] > 0 ? g[i] : 0;
   } else if (act == 2) {
@@ -108,19 +123,42 @@ void ntk_fm_activation_backward(const float *restrict a, float *restrict g, ptrd
 }
 
 CLONES
-void ntk_fm_weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                            float ws, float *restrict gw, float *restrict gb, float bs) {
-  if (fo == 32) {
-    for (ptrdiff_t k = 0; k < fi; k++) {
-      float acc[32];
-      for (int j = 0; j < 32; j++) acc[j] = 0;
-      for (ptrdiff_t i = 0; i < n; i++) {
-        const float xv = x[i * fi + k];
-        const float *gi = g + i * 32;
-        for (int j = 0; j < 32; j++) acc[j] += xv * gi[j];
-      }
-      for (int j = 0; j < 32; j++) gw[k * 32 + j] = ws * acc[j];
+void ntk_fm_activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
+  activation_backward(a, g, count, act, alpha);
+}
+
+/* K consecutive input features (K constant at each call) × 32 outputs of gw = ws·xᵀg;
+   with `bias`, also gb = bs·Σ_i g[i]. 2K (+2) independent accumulators. */
+AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, float ws,
+                     float *restrict gw, float *restrict gb, float bs, const int K) {
+  v16 a0[8], a1[8], b0 = {0}, b1 = {0};
+  for (int r = 0; r < K; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
+  for (ptrdiff_t i = 0; i < n; i++) {
+    const v16 g0 = ld16(g + i * 32), g1 = ld16(g + i * 32 + 16);
+    const float *xr = x + i * fi;
+    for (int r = 0; r < K; r++) {
+      a0[r] += xr[r] * g0;
+      a1[r] += xr[r] * g1;
     }
+    if (gb) { b0 += g0; b1 += g1; }
+  }
+  for (int r = 0; r < K; r++) {
+    st16(gw + r * 32, ws * a0[r]);
+    st16(gw + r * 32 + 16, ws * a1[r]);
+  }
+  if (gb) { st16(gb, bs * b0); st16(gb + 16, bs * b1); }
+}
+
+AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                        float ws, float *restrict gw, float *restrict gb, float bs) {
+  if (fo == 32) {
+    ptrdiff_t k = 0;
+    float *bias = gb;
+    for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
+    if (k + 4 <= fi) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; k += 4; }
+    for (; k < fi; k++) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 1); bias = 0; }
+    if (bias) wgrad32_cols(x, g, n, fi, ws, gw, bias, bs, 0);
+    return;
   } else if (fo == 1) {
     for (ptrdiff_t k = 0; k < fi; k++) gw[k] = 0;
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -152,23 +190,49 @@ void ntk_fm_weight_gradient(const float *restrict x, const float *restrict g, pt
 }
 
 CLONES
-void ntk_fm_input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                           float ws, float *restrict wt, float *restrict out) {
-  for (ptrdiff_t k = 0; k < fi; k++)
-    for (ptrdiff_t j = 0; j < fo; j++) wt[j * fi + k] = ws * w[k * fo + j];
-  if (fi == 32) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-      const float *gi = g + i * fo;
-      float acc[32];
-      for (int k = 0; k < 32; k++) acc[k] = 0;
-      for (ptrdiff_t j = 0; j < fo; j++) {
-        const float gv = gi[j];
-        const float *row = wt + j * 32;
-        for (int k = 0; k < 32; k++) acc[k] += gv * row[k];
-      }
-      float *o = out + i * 32;
-      for (int k = 0; k < 32; k++) o[k] = acc[k];
+void ntk_fm_weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                            float ws, float *restrict gw, float *restrict gb, float bs) {
+  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs);
+}
+
+/* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
+AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_t fo, float *restrict out, const int R) {
+  v16 a0[8], a1[8];
+  for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
+  for (ptrdiff_t j = 0; j < fo; j++) {
+    const v16 w0 = ld16(wt + j * 32), w1 = ld16(wt + j * 32 + 16);
+    for (int r = 0; r < R; r++) {
+      const float gv = g[r * fo + j];
+      a0[r] += gv * w0;
+      a1[r] += gv * w1;
     }
+  }
+  for (int r = 0; r < R; r++) { st16(out + r * 32, a0[r]); st16(out + r * 32 + 16, a1[r]); }
+}
+
+AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                       float ws, float *restrict wt, float *restrict out) {
+  if (fo == 1) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+      const float gv = g[i];
+      float *o = out + i * fi;
+      for (ptrdiff_t k = 0; k < fi; k++) o[k] = gv * (ws * w[k]);
+    }
+    return;
+  }
+  if (fo == 32 && fi == 32) {
+    for (int j = 0; j < 32; j++)
+      for (int k = 0; k < 32; k++) wt[j * 32 + k] = ws * w[k * 32 + j];
+  } else {
+    for (ptrdiff_t k = 0; k < fi; k++)
+      for (ptrdiff_t j = 0; j < fo; j++) wt[j * fi + k] = ws * w[k * fo + j];
+  }
+  if (fi == 32) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
+    if (i + 4 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4); i += 4; }
+    if (i + 2 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2); i += 2; }
+    if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
   for (ptrdiff_t i = 0; i < n; i++) {
@@ -184,8 +248,13 @@ void ntk_fm_input_gradient(const float *restrict g, const float *restrict w, ptr
 }
 
 CLONES
-void ntk_fm_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
-                 float b1, float b2, float lr, float invC2, float eps, float wd) {
+void ntk_fm_input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                           float ws, float *restrict wt, float *restrict out) {
+  input_gradient(g, w, n, fi, fo, ws, wt, out);
+}
+
+AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
+             float b1, float b2, float lr, float invC2, float eps, float wd) {
   for (ptrdiff_t i = 0; i < count; i++) {
     const float gr = g[i] + wd * p[i];
     const float mi = b1 * m[i] + (1 - b1) * gr;
@@ -193,6 +262,45 @@ void ntk_fm_adam(float *restrict p, const float *restrict g, float *restrict m, 
     m[i] = mi;
     v[i] = vi;
     p[i] -= lr * mi / (__builtin_sqrtf(vi * invC2) + eps);
+  }
+}
+
+CLONES
+void ntk_fm_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
+                 float b1, float b2, float lr, float invC2, float eps, float wd) {
+  adam(p, g, m, v, count, b1, b2, lr, invC2, eps, wd);
+}
+
+CLONES
+void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
+                float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
+                float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,
+                const float *invC2s, float b1, float b2, float eps, float wd) {
+  const float scale = 2 / (float)(n * m);
+  for (int s = 0; s < steps; s++) {
+    const float *in = x;
+    for (int l = 0; l < count; l++) {
+      const ntk_fm_layer *L = layers + l;
+      affine_forward(in, n, L->fanIn, theta + L->kernel, L->fanOut, L->weightScale,
+                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l]);
+      in = acts[l];
+    }
+    float *g = cot, *spare = cot2;
+    {
+      const float *out = acts[count - 1];
+      for (ptrdiff_t i = 0; i < n * m; i++) g[i] = scale * (out[i] - y[i]);
+    }
+    for (int l = count - 1; l >= 0; l--) {
+      const ntk_fm_layer *L = layers + l;
+      const ptrdiff_t fi = L->fanIn, fo = L->fanOut;
+      activation_backward(acts[l], g, n * fo, L->act, L->alpha);
+      weight_gradient(l == 0 ? x : acts[l - 1], g, n, fi, fo, L->weightScale, grad + L->kernel,
+                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale);
+      if (l == 0) break;
+      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare);
+      float *t = g; g = spare; spare = t;
+    }
+    adam(theta, grad, m1, m2, parameters, b1, b2, lrs[s], invC2s[s], eps, wd);
   }
 }
 

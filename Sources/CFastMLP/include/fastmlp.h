@@ -23,4 +23,17 @@ void ntk_fm_adam(float *p, const float *g, float *m, float *v, ptrdiff_t count, 
 void ntk_fm_mse_seed(const float *out, const float *y, float *g, ptrdiff_t count, float scale);
 /// Row distances of n rows of m values, in float64: metric 0 mse, 1 l2, 2 l1.
 void ntk_fm_distances(const float *a, const float *b, ptrdiff_t n, ptrdiff_t m, int metric, float *out);
+/// One dense layer of ntk_fm_fit: kernel and bias are offsets into θ (bias −1: none); act as above.
+typedef struct {
+  ptrdiff_t fanIn, fanOut, kernel, bias;
+  float weightScale, biasScale;
+  int act;
+  float alpha;
+} ntk_fm_layer;
+/// `steps` full-batch Adam steps of mse on n rows (x: n×d, y: n×m): step s uses lrs[s] and invC2s[s];
+/// acts[l] holds n×fanOut floats, cot/cot2 n×(max width), wt θ-sized scratch.
+void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *theta, float *grad, float *m1, float *m2,
+                ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m, float *const *acts,
+                float *cot, float *cot2, float *wt, int steps, const float *lrs, const float *invC2s, float b1,
+                float b2, float eps, float wd);
 #endif

@@ -147,6 +147,12 @@ final class FastMLPTrainer {
   private var cot2: UnsafeMutablePointer<Float>
   private var batchX: UnsafeMutablePointer<Float>
   private var batchY: UnsafeMutablePointer<Float>
+  /// The layers as `ntk_fm_fit` reads them, the activation pointers and per-step Adam constants.
+  private let cLayers: UnsafeMutablePointer<ntk_fm_layer>
+  private let actPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+  private var stepLR: UnsafeMutablePointer<Float>
+  private var stepInvC2: UnsafeMutablePointer<Float>
+  private var stepCapacity = 0
   var adamSteps = 0
 
   init(net: FastDenseMLP, parameters: [Float], capacity: Int) {
@@ -160,12 +166,28 @@ final class FastMLPTrainer {
     self.capacity = 0
     cot = .allocate(capacity: 1); cot2 = .allocate(capacity: 1)
     batchX = .allocate(capacity: 1); batchY = .allocate(capacity: 1)
+    cLayers = .allocate(capacity: net.layers.count)
+    for (k, l) in net.layers.enumerated() {
+      let (code, alpha): (Int32, Float)
+      switch l.act {
+      case .identity: (code, alpha) = (0, 0)
+      case .relu: (code, alpha) = (1, 0)
+      case .leaky(let a): (code, alpha) = (2, a)
+      }
+      (cLayers + k).initialize(to: ntk_fm_layer(fanIn: l.fanIn, fanOut: l.fanOut, kernel: l.kernel, bias: l.bias ?? -1,
+                                                weightScale: l.weightScale, biasScale: l.biasScale, act: code,
+                                                alpha: alpha))
+    }
+    actPointers = .allocate(capacity: net.layers.count)
+    actPointers.initialize(repeating: nil, count: net.layers.count)
+    stepLR = .allocate(capacity: 1); stepInvC2 = .allocate(capacity: 1)
     ensureCapacity(max(capacity, 1))
   }
 
   deinit {
-    for p in [theta, grad, m1, m2, kernelT, cot, cot2, batchX, batchY] { p.deallocate() }
+    for p in [theta, grad, m1, m2, kernelT, cot, cot2, batchX, batchY, stepLR, stepInvC2] { p.deallocate() }
     for a in acts { a.deallocate() }
+    cLayers.deallocate(); actPointers.deallocate()
   }
 
   func ensureCapacity(_ n: Int) {
@@ -173,6 +195,7 @@ final class FastMLPTrainer {
     capacity = n
     for a in acts { a.deallocate() }
     acts = net.layers.map { UnsafeMutablePointer<Float>.allocate(capacity: n * $0.fanOut) }
+    for (k, a) in acts.enumerated() { actPointers[k] = a }
     for p in [cot, cot2, batchX, batchY] { p.deallocate() }
     cot = .allocate(capacity: n * net.maxWidth)
     cot2 = .allocate(capacity: n * net.maxWidth)
@@ -193,8 +216,34 @@ final class FastMLPTrainer {
     adamSteps = 0
   }
 
+  /// Whether some product of an n-row step reaches `blasMinimumWork` (then the BLAS step runs).
+  private func usesBLAS(_ n: Int) -> Bool {
+    FastDenseMLP.blasMinimumWork != Int.max && net.layers.contains { n * $0.fanIn * $0.fanOut >= FastDenseMLP.blasMinimumWork }
+  }
+
+  /// `steps` full-batch Adam steps of mse on n rows in one C call (`ntk_fm_fit`).
+  private func fused(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, steps: Int, hyper: AdamHyper) {
+    if steps > stepCapacity {
+      stepLR.deallocate(); stepInvC2.deallocate()
+      stepLR = .allocate(capacity: steps); stepInvC2 = .allocate(capacity: steps)
+      stepCapacity = steps
+    }
+    // Bias corrections exactly as `adam(_:)` computes them.
+    for s in 0..<steps {
+      let t = Double(adamSteps + s + 1)
+      let c1 = 1 - libm_pow(hyper.beta1, t), c2 = 1 - libm_pow(hyper.beta2, t)
+      stepLR[s] = Float(hyper.learningRate / c1)
+      stepInvC2[s] = Float(1 / c2)
+    }
+    adamSteps += steps
+    ntk_fm_fit(cLayers, Int32(net.layers.count), theta, grad, m1, m2, net.parameterCount, x, y, n, net.outputSize,
+               actPointers, cot, cot2, kernelT, Int32(steps), stepLR, stepInvC2, Float(hyper.beta1),
+               Float(hyper.beta2), Float(hyper.epsilon), Float(hyper.weightDecay))
+  }
+
   /// One full-batch Adam step of mse on n rows (x: n × d, y: n × M).
   func step(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, hyper: AdamHyper) {
+    if !usesBLAS(n) { fused(x: x, y: y, n: n, steps: 1, hyper: hyper); return }
     let layers = net.layers
     net.forward(theta: theta, x: x, n: n, buffers: acts)
     let m = net.outputSize
@@ -258,6 +307,7 @@ final class FastMLPTrainer {
   /// `epochs` full-batch steps on the first n rows of x/y.
   func fitFullBatch(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, epochs: Int, hyper: AdamHyper) {
     ensureCapacity(n)
+    if epochs > 0 && !usesBLAS(n) { fused(x: x, y: y, n: n, steps: epochs, hyper: hyper); return }
     for _ in 0..<epochs { step(x: x, y: y, n: n, hyper: hyper) }
   }
 
