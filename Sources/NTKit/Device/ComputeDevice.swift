@@ -199,6 +199,30 @@ extension ComputeDevice {
     return buffer
   }
 
+  /// Writes float32 host values into a buffer of `T` (no copy when `T` is Float).
+  public func write<T: DeviceScalar>(converting values: ArraySlice<Float>, to destination: BufferView<T>) throws {
+    if T.self == Float.self {
+      try values.withUnsafeBufferPointer { src in
+        try src.withMemoryRebound(to: T.self) { try write($0, to: destination) }
+      }
+    } else {
+      let converted = [T](unsafeUninitializedCapacity: values.count) { buffer, n in
+        values.withUnsafeBufferPointer { src in
+          for i in 0..<src.count { buffer[i] = T(src[i]) }
+        }
+        n = values.count
+      }
+      try converted.withUnsafeBufferPointer { try write($0, to: destination) }
+    }
+  }
+
+  /// A buffer holding float32 host values as `T`.
+  public func upload<T: DeviceScalar>(converting values: [Float], as type: T.Type) throws -> DeviceBuffer<T> {
+    let buffer = try makeBuffer(T.self, count: max(values.count, 1))
+    try write(converting: values[...], to: buffer.view)
+    return buffer
+  }
+
   /// `count` values from `view`, back on the host.
   public func download<T: DeviceScalar>(_ view: BufferView<T>, count: Int) throws -> [T] {
     var out = [T](repeating: 0, count: count)

@@ -53,6 +53,8 @@ public struct GramReport: Sendable {
 /// X₂ = X₁ only tiles of the upper triangle are computed and then mirrored.
 public enum NTKGram {
   /// Θ written row-major into `output`: N₁ × N₂ (trace) or [N₁, M, N₂, M] (full).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public static func compute<T: DeviceScalar>(
     network: Network, parameters: ModelParameters, inputs1: Tensor, inputs2: Tensor? = nil,
     device: any ComputeDevice, options: GramOptions = GramOptions(),
@@ -110,7 +112,7 @@ public enum NTKGram {
     }
 
     // Device state.
-    let theta = try device.upload(parameters.values.map { T($0) })
+    let theta = try device.upload(converting: parameters.values, as: T.self)
     let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
                                        capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
     var plan = plan0
@@ -146,8 +148,7 @@ public enum NTKGram {
       var lo = range.lowerBound
       while lo < range.upperBound {
         let n = min(propagator.capacity, range.upperBound - lo)
-        let chunk = x.data[lo * network.inputSize..<(lo + n) * network.inputSize].map { T($0) }
-        try chunk.withUnsafeBufferPointer { try device.write($0, to: propagator.input.view) }
+        try device.write(converting: x.data[lo * network.inputSize..<(lo + n) * network.inputSize], to: propagator.input.view)
         try propagator.forward(n: n)
         let s = slot + (lo - range.lowerBound)
         var layerIndex = plan.layers.count - 1

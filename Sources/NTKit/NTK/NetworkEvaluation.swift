@@ -15,6 +15,8 @@ public enum NetworkEvaluation {
 
   /// f(X): N × M. With `fallback` set (`auto` chose the device), a
   /// recoverable device failure reruns on the CPU after one warning line.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public static func forward<T: DeviceScalar>(
     network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice, as: T.Type = Float.self,
     fallback: ((String) -> Void)? = nil
@@ -29,15 +31,14 @@ public enum NetworkEvaluation {
   ) throws -> [T] {
     try checkInputs(network, inputs)
     let n = inputs.rows, m = network.outputSize
-    let theta = try device.upload(parameters.values.map { T($0) })
+    let theta = try device.upload(converting: parameters.values, as: T.self)
     let p = try Propagator<T>(network: network, parameters: theta, device: device,
                               capacity: max(1, min(n, blockSamples)), multiplicity: 1)
     var out = [T](repeating: 0, count: n * m)
     var lo = 0
     while lo < n {
       let b = min(p.capacity, n - lo)
-      let chunk = inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize].map { T($0) }
-      try chunk.withUnsafeBufferPointer { try device.write($0, to: p.input.view) }
+      try device.write(converting: inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize], to: p.input.view)
       try p.forward(n: b)
       try out.withUnsafeMutableBufferPointer {
         try device.read(p.output, into: UnsafeMutableBufferPointer(rebasing: $0[lo * m..<(lo + b) * m]))
@@ -49,6 +50,8 @@ public enum NetworkEvaluation {
 
   /// ∂f_a(x_i)/∂θ: [N, M, P], θ in `ModelParameters` order. `fallback` as
   /// in `forward`.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   public static func jacobian<T: DeviceScalar>(
     network: Network, parameters: ModelParameters, inputs: Tensor, device: any ComputeDevice,
     memoryBudget: Int = GramOptions.defaultMemoryBudget, as: T.Type = Float.self, fallback: ((String) -> Void)? = nil
@@ -70,15 +73,14 @@ public enum NetworkEvaluation {
     guard perSample <= memoryBudget else {
       throw NTKitError.memoryBudget(needed: perSample, budget: memoryBudget, hint: "raise --memory-budget")
     }
-    let theta = try device.upload(parameters.values.map { T($0) })
+    let theta = try device.upload(converting: parameters.values, as: T.self)
     let p = try Propagator<T>(network: network, parameters: theta, device: device, capacity: block, multiplicity: m)
     let jBlock = try device.makeBuffer(T.self, count: block * m * pCount)
     var out = [T](repeating: 0, count: n * m * pCount)
     var lo = 0
     while lo < n {
       let b = min(block, n - lo)
-      let chunk = inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize].map { T($0) }
-      try chunk.withUnsafeBufferPointer { try device.write($0, to: p.input.view) }
+      try device.write(converting: inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize], to: p.input.view)
       try p.forward(n: b)
       try p.backward(n: b, seed: nil) { k, a, g in
         try p.jacobianBlock(k, a, cotangent: g, n: b, into: jBlock.view(at: a.kernelOffset), ld: pCount)
