@@ -355,16 +355,34 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     let src = ptr(output), dst = ptr(input)
     let inv = 1 / T(Float(p.wh * p.ww))
     parallelFor(n, minimumChunk: 16) { range in
+      // Windows that tile without overlap (stride = window) write each covered
+      // pixel once: assign, and zero only the uncovered border rows/columns.
+      let tiling = p.sh == p.wh && p.sw == p.ww
+      let coveredH = p.outH * p.sh, coveredW = p.outW * p.sw
       for s in range {
         let image = dst + s * p.inputSize, out = src + s * p.outputSize
-        image.update(repeating: 0, count: p.inputSize)
+        if tiling {
+          for y in 0..<p.inH {
+            let row = image + y * p.inW * p.channels
+            if y >= coveredH { row.update(repeating: 0, count: p.inW * p.channels); continue }
+            if coveredW < p.inW {
+              (row + coveredW * p.channels).update(repeating: 0, count: (p.inW - coveredW) * p.channels)
+            }
+          }
+        } else {
+          image.update(repeating: 0, count: p.inputSize)
+        }
         for oy in 0..<p.outH {
           for ox in 0..<p.outW {
             let o = out + (oy * p.outW + ox) * p.channels
             for dy in 0..<p.wh {
               for dx in 0..<p.ww {
                 let pixel = image + ((oy * p.sh + dy) * p.inW + ox * p.sw + dx) * p.channels
-                for c in 0..<p.channels { pixel[c] += o[c] * inv }
+                if tiling {
+                  for c in 0..<p.channels { pixel[c] = o[c] * inv }
+                } else {
+                  for c in 0..<p.channels { pixel[c] += o[c] * inv }
+                }
               }
             }
           }
