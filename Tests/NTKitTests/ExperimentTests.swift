@@ -158,6 +158,10 @@ final class ExperimentTests: XCTestCase {
     XCTAssertEqual(json["pearson"]?.arrayValue?.count, vars.count)
     XCTAssertEqual(json["spearman"]?.arrayValue?.first?.arrayValue?.count, vars.count)
     XCTAssertEqual(try seriesLabels(dir + "/figure_correlate.svg"), ["runs", "runs", "runs", "runs"])
+    // Figure 3: two heatmaps of vars × vars cells.
+    XCTAssertEqual(try seriesLabels(dir + "/figure_correlation_matrix.svg"), ["Pearson", "Spearman"])
+    let heatmap = try String(contentsOfFile: dir + "/figure_correlation_matrix.svg", encoding: .utf8)
+    XCTAssertEqual(heatmap.components(separatedBy: "class=\"cell\"").count - 1, 2 * vars.count * vars.count)
     try? FileManager.default.removeItem(atPath: dir)
   }
 

@@ -245,6 +245,14 @@ public enum ExperimentOutputs {
     ], columns: 2, title: title)
   }
 
+  /// Figure 3: the Pearson and Spearman matrices of the run variables.
+  public static func correlationHeatmap(_ result: CorrelateResult) -> SVGHeatmap {
+    SVGHeatmap(
+      title: "Correlations over \(result.runs.count) runs — \(result.dataset), \(result.settings.model.parameterization.rawValue) parameterization",
+      labels: CorrelateResult.variables,
+      panels: [.init(title: "Pearson", matrix: result.pearson), .init(title: "Spearman", matrix: result.spearman)])
+  }
+
   @discardableResult
   public static func write(_ result: CorrelateResult, to directory: String) throws -> [String] {
     try prepareDirectory(directory)
@@ -257,6 +265,7 @@ public enum ExperimentOutputs {
     try put("summary.csv", summaryCSV(result))
     try put("summary.json", summaryJSON(result).serialized(pretty: true) + "\n")
     try put("figure_correlate.svg", correlateFigure(result).render())
+    try put("figure_correlation_matrix.svg", correlationHeatmap(result).render())
     return paths
   }
 }
