@@ -25,7 +25,8 @@ let package = Package(
     // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
     .target(
       name: "CFastMLP", path: "Sources/CFastMLP",
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])]),
+      // -Wno-psabi: the baseline clone passes vector types to always-inline helpers only.
+      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno", "-Wno-psabi"])]),
 
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(

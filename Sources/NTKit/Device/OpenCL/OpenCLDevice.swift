@@ -480,8 +480,10 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     try check(clEnqueueReadBuffer(queue, outIndex.mem, cl_bool(CL_TRUE), 0, 4, &index, 0, nil, nil),
               call: "clEnqueueReadBuffer(argmax index)")
     guard index >= 0 else { return nil }
-    try check(clEnqueueReadBuffer(queue, outValue.mem, cl_bool(CL_TRUE), 0, size, &value, 0, nil, nil),
-              call: "clEnqueueReadBuffer(argmax value)")
+    try withUnsafeMutableBytes(of: &value) { bytes in
+      try check(clEnqueueReadBuffer(queue, outValue.mem, cl_bool(CL_TRUE), 0, size, bytes.baseAddress, 0, nil, nil),
+                call: "clEnqueueReadBuffer(argmax value)")
+    }
     return (Int(index), value.double)
   }
 
