@@ -72,7 +72,7 @@ final class GramCLITests: XCTestCase {
   /// Writes `bytes` to a file in the temp folder and returns its path.
   func file(_ name: String, _ bytes: [UInt8]) -> String {
     let path = dir + "/" + name
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     return path
   }
 
