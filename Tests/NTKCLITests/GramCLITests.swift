@@ -120,6 +120,15 @@ final class GramCLITests: XCTestCase {
                     mentions: ["bad.model.json", "maxpool"], output: out)
     // a memory budget too small says how much is needed
     try assertFails(gramArgs(out, ["--memory-budget", "1K"]), mentions: ["memory budget", "needs"], output: out)
+    // an output that cannot fit in memory is refused before any work
+    let wide = file("wide.model.json", Array(#"{"input_shape": [2], "layers": [{"type": "dense", "units": 10}]}"#.utf8))
+    var header: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (40000, 2), }"
+    let padded = dict + String(repeating: " ", count: 63 - (10 + dict.utf8.count) % 64) + "\n"
+    header += [UInt8(padded.utf8.count & 255), UInt8(padded.utf8.count >> 8)] + Array(padded.utf8)
+    let big = file("big.npy", header + [UInt8](repeating: 0, count: 40000 * 2 * 4))
+    try assertFails(["gram", "--model", wide, "--inputs", big, "--mode", "full", "--out", out],
+                    mentions: ["[40000, 10, 40000, 10]", "memory"], output: out)
     // a CSV with a non-numeric cell names the line
     let csv = file("bad.csv", Array("a,b\n1,2\n3,x\n".utf8))
     let dense = file("dense.model.json", Array(#"{"input_shape": [2], "layers": [{"type": "dense", "units": 1}]}"#.utf8))

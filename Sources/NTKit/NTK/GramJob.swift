@@ -21,11 +21,22 @@ public enum GramJob {
     let m = model.network.outputSize
     let n1 = inputs1.rows, n2 = inputs2?.rows ?? inputs1.rows
     let shape = options.mode == .trace ? [n1, n2] : [n1, m, n2, m]
+    // The output is held in memory before it is written: refuse what cannot fit.
+    let (count, overflow) = shape.dropFirst().reduce((shape[0], false)) { acc, d in
+      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+      return (p, acc.1 || o)
+    }
+    let outputBytes = overflow ? Int.max : count.multipliedReportingOverflow(by: precision == .f32 ? 4 : 8).partialValue
+    let memory = physicalMemoryBytes()
+    if overflow || (memory > 0 && outputBytes > memory - memory / 8) {
+      throw NTKitError.invalidArgument(
+        "the output \(shape) needs \(overflow ? "more than 8 EiB" : formatBytes(outputBytes)) but this machine has "
+          + "\(formatBytes(memory)) of memory; use --mode trace, --precision f32, or fewer samples")
+    }
     switch precision {
     case .f32:
       // Anonymous memory, then one sequential write: on the VMs measured here
       // first-touch faults of a shared file mapping cost 4× more.
-      let count = shape.reduce(1, *)
       let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
       defer { out.deallocate() }
       let report = try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
@@ -36,7 +47,7 @@ public enum GramJob {
       guard device.supports(.f64) else {
         throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
       }
-      var out = [Double](repeating: 0, count: shape.reduce(1, *))
+      var out = [Double](repeating: 0, count: count)
       let report = try out.withUnsafeMutableBufferPointer {
         try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
                             inputs2: inputs2, device: device, options: options, output: $0)
