@@ -63,6 +63,14 @@ final class GramCLITests: XCTestCase {
     XCTAssertEqual(try NTKBinary.run(["forward", "--model", golden + "/model.json", "--weights", w,
                                       "--inputs", golden + "/inputs.npy", "--out", y]).status, 0)
     XCTAssertEqual(try readNPY(y).count, 6 * 5)
+    let y64 = dir + "/y64.npy"
+    XCTAssertEqual(try NTKBinary.run(["forward", "--model", golden + "/model.json", "--weights", golden + "/weights.safetensors",
+                                      "--inputs", golden + "/inputs.npy", "--precision", "f64", "--out", y64]).status, 0)
+    let f64 = try readNPY(y64), ref64 = try readNPY(golden + "/outputs.npy")
+    XCTAssertLessThanOrEqual(zip(f64, ref64).map { abs($0 - $1) }.max()!, 1e-9 * ref64.map(abs).max()!)
+    // A Jacobian larger than eight times the budget is refused, with no file left.
+    try assertFails(["jacobian", "--model", golden + "/model.json", "--inputs", golden + "/inputs.npy",
+                     "--memory-budget", "1K", "--out", j], mentions: ["Jacobian", "ntk gram"], output: j)
     XCTAssertEqual(try NTKBinary.run(["jacobian", "--model", golden + "/model.json", "--weights", golden + "/weights.safetensors",
                                       "--inputs", golden + "/inputs.npy", "--out", j]).status, 0)
     let jac = try readNPY(j), ref = try readNPY(golden + "/jacobian.npy")

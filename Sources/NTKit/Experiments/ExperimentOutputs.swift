@@ -162,17 +162,19 @@ public enum ExperimentOutputs {
   /// Returns the paths written.
   @discardableResult
   public static func write(_ result: CompareResult, to directory: String) throws -> [String] {
+    try writeFiles([
+      ("runs.csv", runsCSV(result)), ("summary.csv", summaryCSV(result)),
+      ("summary.json", summaryJSON(result).serialized(pretty: true) + "\n"),
+    ] + compareFigures(result).map { ($0.name, $0.figure.render()) }, to: directory)
+  }
+
+  /// Writes each (file name, text) into `directory` atomically; returns the paths.
+  static func writeFiles(_ files: [(String, String)], to directory: String) throws -> [String] {
     try prepareDirectory(directory)
-    var paths: [String] = []
-    func put(_ name: String, _ text: String) throws {
+    return try files.map { name, text in
       try AtomicFile.write(directory + "/" + name, text: text)
-      paths.append(directory + "/" + name)
+      return directory + "/" + name
     }
-    try put("runs.csv", runsCSV(result))
-    try put("summary.csv", summaryCSV(result))
-    try put("summary.json", summaryJSON(result).serialized(pretty: true) + "\n")
-    for (name, figure) in compareFigures(result) { try put(name, figure.render()) }
-    return paths
   }
 
   // MARK: Correlate
@@ -255,17 +257,11 @@ public enum ExperimentOutputs {
 
   @discardableResult
   public static func write(_ result: CorrelateResult, to directory: String) throws -> [String] {
-    try prepareDirectory(directory)
-    var paths: [String] = []
-    func put(_ name: String, _ text: String) throws {
-      try AtomicFile.write(directory + "/" + name, text: text)
-      paths.append(directory + "/" + name)
-    }
-    try put("runs.csv", runsCSV(result))
-    try put("summary.csv", summaryCSV(result))
-    try put("summary.json", summaryJSON(result).serialized(pretty: true) + "\n")
-    try put("figure_correlate.svg", correlateFigure(result).render())
-    try put("figure_correlation_matrix.svg", correlationHeatmap(result).render())
-    return paths
+    try writeFiles([
+      ("runs.csv", runsCSV(result)), ("summary.csv", summaryCSV(result)),
+      ("summary.json", summaryJSON(result).serialized(pretty: true) + "\n"),
+      ("figure_correlate.svg", correlateFigure(result).render()),
+      ("figure_correlation_matrix.svg", correlationHeatmap(result).render()),
+    ], to: directory)
   }
 }

@@ -28,23 +28,15 @@ struct DemoCommand: ParsableCommand {
     settings.seed = seed
     try ExperimentOutputs.prepareDirectory(outDir)
     print("NTKit demo: RND vs random selection on Fuel (Auto MPG), \(settings.runs) runs per size, sizes \(sizes)")
-    let progress = runProgress("demo")
-    let result: Demo.Result
-    do {
-      result = try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: progress.update)
-    } catch {
-      progress.bar.finish()
-      throw error
+    let result = try withRunProgress("demo") { update in
+      try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: update)
     }
     let paths = try ExperimentOutputs.write(result.compare, to: outDir)
     print("")
     print("NTK of the whole pool (\(result.pool.n) points, Table A1 net at initialisation):")
     for line in result.pool.summaryLines.dropFirst() { print("  " + line) }
     print("")
-    print("method    size  min test loss        final test loss      entropy              trace")
-    for r in result.compare.summary {
-      print("\(r.method.rawValue.padding(9)) \(String(r.size).padding(5)) \(pm(r.minTestLoss)) \(pm(r.finalTestLoss)) \(pm(r.entropy)) \(pm(r.trace))")
-    }
+    printCompareSummary(result.compare, accuracy: false)
     print("(mean ± standard error over runs; losses are MSE on the standardised mpg)")
     print("")
     for line in result.verdicts { print(line) }

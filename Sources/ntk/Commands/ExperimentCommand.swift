@@ -86,9 +86,26 @@ func parseIntList(_ text: String, flag: String) throws -> [Int] {
   }
 }
 
-func runProgress(_ label: String) -> (bar: ProgressBar, update: (Int, Int) -> Void) {
+/// Runs `body` with a progress bar on stderr (runs done / runs in all),
+/// cleared if the work fails or is interrupted.
+func withRunProgress<R>(_ label: String, _ body: (@escaping (Int, Int) -> Void) throws -> R) throws -> R {
   let bar = ProgressBar(label, total: 1, unit: " runs")
-  return (bar, { done, total in bar.update(done, total: total) })
+  do {
+    return try body { done, total in bar.update(done, total: total) }
+  } catch {
+    bar.finish()
+    throw error
+  }
+}
+
+/// The compare summary table: mean ± standard error per method and size.
+func printCompareSummary(_ result: CompareResult, accuracy: Bool) {
+  print("method    size  min test loss        final test loss      entropy              trace" + (accuracy ? "                best accuracy" : ""))
+  for r in result.summary {
+    var line = "\(r.method.rawValue.padding(9)) \(String(r.size).padding(5)) \(pm(r.minTestLoss)) \(pm(r.finalTestLoss)) \(pm(r.entropy)) \(pm(r.trace))"
+    if accuracy, let a = r.bestTestAccuracy { line += " \(pm(a))" }
+    print(line)
+  }
 }
 
 struct CorrelateCommand: ParsableCommand {
@@ -140,14 +157,9 @@ struct CorrelateCommand: ParsableCommand {
     try ExperimentOutputs.prepareDirectory(options.outDir)
     stderrLine("correlate: \(data.name), \(runs) runs, sizes \(range.lowerBound)–\(range.upperBound), "
       + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
-    let progress = runProgress("correlate")
-    let result: CorrelateResult
-    do {
-      result = try CorrelateExperiment.run(data: data, settings: settings, device: device,
-                                           isCancelled: { Interrupt.isRequested }, progress: progress.update)
-    } catch {
-      progress.bar.finish()
-      throw error
+    let result = try withRunProgress("correlate") { update in
+      try CorrelateExperiment.run(data: data, settings: settings, device: device,
+                                  isCancelled: { Interrupt.isRequested }, progress: update)
     }
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
     let vars = CorrelateResult.variables
@@ -217,23 +229,12 @@ struct CompareCommand: ParsableCommand {
     stderrLine("compare: \(data.name), sizes \(settings.sizes.sorted().map(String.init).joined(separator: ",")), "
       + "methods \(settings.methods.map(\.rawValue).joined(separator: ",")), R = \(runs) (\(total) runs), "
       + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
-    let progress = runProgress("compare")
-    let result: CompareResult
-    do {
-      result = try CompareExperiment.run(data: data, settings: settings, device: device,
-                                         isCancelled: { Interrupt.isRequested }, progress: progress.update)
-    } catch {
-      progress.bar.finish()
-      throw error
+    let result = try withRunProgress("compare") { update in
+      try CompareExperiment.run(data: data, settings: settings, device: device,
+                                isCancelled: { Interrupt.isRequested }, progress: update)
     }
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
-    let acc = data.isClassification
-    print("method    size  min test loss        final test loss      entropy              trace" + (acc ? "                best accuracy" : ""))
-    for r in result.summary {
-      var line = "\(r.method.rawValue.padding(9)) \(String(r.size).padding(5)) \(pm(r.minTestLoss)) \(pm(r.finalTestLoss)) \(pm(r.entropy)) \(pm(r.trace))"
-      if let a = r.bestTestAccuracy { line += " \(pm(a))" }
-      print(line)
-    }
+    printCompareSummary(result, accuracy: data.isClassification)
     print(String(format2: "%.1f", result.seconds) + " s; wrote " + paths.joined(separator: ", "))
   }
 }

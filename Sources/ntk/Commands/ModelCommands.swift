@@ -27,18 +27,9 @@ struct ForwardCommand: ParsableCommand {
     let loaded = try model.load()
     let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
-    let m = loaded.network.outputSize
-    switch compute.parsedPrecision {
-    case .f32:
-      let y: [Float] = try NetworkEvaluation.forward(network: loaded.network, parameters: loaded.parameters, inputs: x, device: device,
-                                                     fallback: compute.fallback)
-      try NPY.write(out, shape: [x.rows, m], floats: y)
-    case .f64:
-      let y: [Double] = try NetworkEvaluation.forward(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                      device: device, as: Double.self, fallback: compute.fallback)
-      try NPY.write(out, shape: [x.rows, m], doubles: y)
-    }
-    print("wrote \(out): outputs [\(x.rows), \(m)]")
+    try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
+                              output: out, fallback: compute.fallback)
+    print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
   }
 }
 
@@ -55,23 +46,8 @@ struct JacobianCommand: ParsableCommand {
     let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
     let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
-    let bytes = n * m * p * (compute.parsedPrecision == .f32 ? 4 : 8)
-    guard bytes <= compute.budget * 8 else {
-      throw NTKitError.memoryBudget(needed: bytes, budget: compute.budget * 8,
-                                    hint: "the Jacobian [\(n), \(m), \(p)] is held in memory; use fewer samples or `ntk gram`")
-    }
-    switch compute.parsedPrecision {
-    case .f32:
-      let j: [Float] = try NetworkEvaluation.jacobian(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                      device: device, memoryBudget: compute.budget,
-                                                      fallback: compute.fallback)
-      try NPY.write(out, shape: [n, m, p], floats: j)
-    case .f64:
-      let j: [Double] = try NetworkEvaluation.jacobian(network: loaded.network, parameters: loaded.parameters, inputs: x,
-                                                       device: device, memoryBudget: compute.budget, as: Double.self,
-                                                       fallback: compute.fallback)
-      try NPY.write(out, shape: [n, m, p], doubles: j)
-    }
+    try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
+                               memoryBudget: compute.budget, output: out, fallback: compute.fallback)
     print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
   }
 }
