@@ -39,10 +39,13 @@ let package = Package(
       name: "CNTKitCPU", path: "Sources/CNTKitCPU",
       cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
 
+    // MARK: - Signal handling and guarded reads in C (async-signal-safe parts of the output-commit layer)
+    .target(name: "CNTKitSafety", path: "Sources/CNTKitSafety"),
+
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
+      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
       swiftSettings: [
         // Raw device pointers cross threads inside documented parallel loops.
         .swiftLanguageMode(.v5),

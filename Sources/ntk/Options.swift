@@ -120,3 +120,6 @@ func resolveDevice(_ name: String, fastMath: Bool = false) throws -> any Compute
 func deviceFallback(_ name: String) -> ((String) -> Void)? {
   (try? DeviceChoice(parsing: name)) == .auto ? { stderrLine("ntk: \($0)") } : nil
 }
+
+/// Drops what stdout holds unwritten (a failed command's "wrote …" line).
+func discardStdout() { OutputTransaction.discardBufferedStdout() }

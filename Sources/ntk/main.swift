@@ -14,13 +14,26 @@ if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.argum
   BLASCoreSelection.restartWithBetterCoreIfNeeded()
 }
 Interrupt.install()
+// Output is held until the command's files are committed, so that a command
+// that fails late prints no "wrote …" line (a terminal still sees lines at once).
+if isatty(1) == 0 { setvbuf(stdout, nil, _IOFBF, 1 << 20) }
 do {
   var command = try NTK.parseAsRoot()
+  // Outputs that clash with inputs or with each other: usage error, before any work.
+  let staged = try checkFileRoles(command)
+  if staged { OutputTransaction.begin() }
   do {
     try command.run()
+    if staged { try OutputTransaction.commit() }
   } catch let error as NTKitError {
+    OutputTransaction.abort()
+    discardStdout()
     fputs("ntk: error: \(error)\n", stderr)
     exit(error == .interrupted ? 130 : 1)
+  } catch {
+    OutputTransaction.abort()
+    discardStdout()
+    throw error
   }
 } catch {
   let code = NTK.exitCode(for: error)

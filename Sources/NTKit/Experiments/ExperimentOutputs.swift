@@ -23,11 +23,13 @@ public enum ExperimentOutputs {
     guard POSIXFile.isDirectory(directory) else {
       throw NTKitError.io(path: directory, reason: "not a folder")
     }
-    let probe = directory + "/.ntk-write-test-\(getpid())"
-    do { try AtomicFile.write(probe, text: "") } catch {
+    do {
+      let (fd, probe) = try TemporaryFile.create(for: directory + "/probe", readWrite: false)
+      close(fd)
+      unlink(probe)
+    } catch {
       throw NTKitError.io(path: directory, reason: "the output folder is not writable")
     }
-    unlink(probe)
   }
 
   // MARK: Formatting

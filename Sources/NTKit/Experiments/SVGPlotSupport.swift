@@ -159,24 +159,8 @@ enum Colormap {
   }
 }
 
-/// Writes `text` to `path` atomically: a sibling temporary file, then rename.
+/// Writes `text` to `path` atomically (through `AtomicFile`, so staged with
+/// the command's other outputs).
 func writeTextAtomically(_ text: String, to path: String) throws {
-  let tmp = path + ".tmp-\(getpid())"
-  guard let file = fopen(tmp, "wb") else {
-    throw NTKitError.io(path: path, reason: "cannot create \(tmp): \(String(cString: strerror(errno)))")
-  }
-  let bytes = Array(text.utf8)
-  let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
-  let writeErrno = errno
-  let closed = fclose(file)
-  guard written == bytes.count, closed == 0 else {
-    let reason = String(cString: strerror(written == bytes.count ? errno : writeErrno))
-    unlink(tmp)
-    throw NTKitError.io(path: path, reason: "write failed: \(reason)")
-  }
-  guard rename(tmp, path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    unlink(tmp)
-    throw NTKitError.io(path: path, reason: "cannot rename temporary file: \(reason)")
-  }
+  try AtomicFile.write(path, text: text)
 }

@@ -4,58 +4,95 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes files all-or-nothing: into `path.tmp-<pid>` beside the target, then
-/// renamed over it, so readers never see a partial file.
+/// Writes files all-or-nothing: into a random temporary beside the target
+/// (`TemporaryFile`), checked on every `write`, `fsync` and `close`, then
+/// renamed over the target — at once, or together with the command's other
+/// outputs when an `OutputTransaction` is open. Readers never see a partial
+/// file; on any error the temporary is removed and an existing file at the
+/// target is left untouched.
 ///
-/// If the body throws (or any write fails), the temporary file is removed and
-/// an existing file at `path` is left untouched.
+/// Targets: a missing or regular file (or a symlink, which the rename
+/// replaces). An existing character device (`/dev/null`) is written directly,
+/// never renamed over; a FIFO, socket or block device is refused.
 public enum AtomicFile {
-  /// The temporary name used while `path` is being written.
-  static func temporaryPath(for path: String) -> String { "\(path).tmp-\(getpid())" }
-
-  /// Creates (truncates) the temporary file for `path`; returns its descriptor
-  /// (read-write when it is to be memory-mapped).
-  static func createTemporary(for path: String, readWrite: Bool = false) throws -> (fd: Int32, tmp: String) {
-    if POSIXFile.isDirectory(path) {
-      throw NTKitError.io(path: path, reason: "is a directory, cannot write a file there")
+  /// Opens the place where `path` is written: a new temporary, or the device itself.
+  /// `claim`: register the target with the open transaction, which refuses a
+  /// second output naming the same file (off for a checkpoint rewritten in place).
+  static func stage(_ path: String, readWrite: Bool = false, claim: Bool = true) throws -> StagedOutput {
+    guard !path.isEmpty else { throw NTKitError.io(path: path, reason: "the output file name is empty") }
+    if path.hasSuffix("/") { throw NTKitError.io(path: path, reason: "is a directory name, expected a file name") }
+    var info = stat()
+    if stat(path, &info) == 0 {
+      switch info.st_mode & S_IFMT {
+      case S_IFDIR: throw NTKitError.io(path: path, reason: "is a directory, cannot write a file there")
+      case S_IFREG: break
+      case S_IFCHR:
+        if readWrite {
+          throw NTKitError.io(path: path, reason: "is a device; this output is written through a memory map and needs a regular file")
+        }
+        if claim { try OutputTransaction.claim(path) }
+        let fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+        if fd < 0 { throw NTKitError.io(path: path, reason: "cannot open the device for writing: \(POSIXFile.errnoText())") }
+        return StagedOutput(target: path, temporary: nil, fd: fd)
+      case S_IFIFO:
+        throw NTKitError.io(path: path, reason: "is a FIFO (named pipe); outputs must be regular files (or a character device such as /dev/null)")
+      default:
+        throw NTKitError.io(path: path, reason: "is not a regular file (a socket or block device); choose a regular file")
+      }
     }
-    let tmp = temporaryPath(for: path)
-    let fd = open(tmp, (readWrite ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd < 0 {
-      let code = errno
-      let reason = code == ENOENT ? "its directory does not exist" : POSIXFile.errnoText(code)
-      throw NTKitError.io(path: path, reason: "cannot create the file: \(reason)")
-    }
-    return (fd, tmp)
+    if claim { try OutputTransaction.claim(path) }
+    let (fd, tmp) = try TemporaryFile.create(for: path, readWrite: readWrite)
+    return StagedOutput(target: path, temporary: tmp, fd: fd)
   }
 
-  /// Closes `fd` and renames `tmp` to `path`; removes `tmp` on failure.
-  static func commit(fd: Int32, tmp: String, path: String) throws {
-    if close(fd) != 0 {
-      let text = POSIXFile.errnoText()
-      unlink(tmp)
-      throw NTKitError.io(path: path, reason: "write failed on close: \(text)")
+  /// Finishes a staged output: flush, fsync, close, then rename now (`now`,
+  /// or no open transaction) or at the transaction's commit.
+  static func finish(_ staged: StagedOutput, now: Bool = false) throws {
+    do {
+      try staged.finish()
+    } catch {
+      staged.remove()
+      throw error
     }
-    if rename(tmp, path) != 0 {
-      let text = POSIXFile.errnoText()
-      unlink(tmp)
-      throw NTKitError.io(path: path, reason: "cannot rename the temporary file into place: \(text)")
+    if !now && OutputTransaction.defer_(staged) { return }
+    try staged.rename()
+    syncDirectory(TemporaryFile.directory(of: staged.target))
+  }
+
+  /// Best-effort fsync of a directory after a rename (errors ignored: some
+  /// file systems cannot sync directories).
+  static func syncDirectory(_ dir: String) {
+    let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if fd >= 0 {
+      fsync(fd)
+      close(fd)
     }
   }
 
-  /// Writes `path` through `body`, atomically.
+  /// Writes `path` through `body`, atomically (staged in an open transaction).
   public static func write(_ path: String, _ body: (inout FileSink) throws -> Void) throws {
-    let (fd, tmp) = try createTemporary(for: path)
-    var sink = FileSink(fd: fd, path: path)
+    try write(path, now: false, body)
+  }
+
+  /// Writes `path` and renames it into place at once, even inside a
+  /// transaction (state that must survive a failure: a checkpoint).
+  public static func writeNow(_ path: String, text: String) throws {
+    try write(path, now: true) { try $0.append(text) }
+  }
+
+  static func write(_ path: String, now: Bool, _ body: (inout FileSink) throws -> Void) throws {
+    let staged = try stage(path, claim: !now)
+    var sink = FileSink(fd: staged.fd, path: path)
+    // A checkpoint is written after an interrupt, on purpose.
+    sink.pollsInterrupt = !now
     do {
       try body(&sink)
       try sink.flush()
     } catch {
-      close(fd)
-      unlink(tmp)
+      staged.remove()
       throw error
     }
-    try commit(fd: fd, tmp: tmp, path: path)
+    try finish(staged, now: now)
   }
 
   /// Writes `bytes` to `path`, atomically.

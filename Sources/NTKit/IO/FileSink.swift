@@ -14,6 +14,8 @@ public struct FileSink {
   public let path: String
   private var buffer: [UInt8] = []
   private let capacity: Int
+  /// Whether a long write stops (`.interrupted`) between chunks on a signal.
+  var pollsInterrupt = true
   /// Bytes appended so far (buffered or written).
   public private(set) var count: Int = 0
 
@@ -34,7 +36,7 @@ public struct FileSink {
     }
     try flush()
     if bytes.count >= capacity {
-      try POSIXFile.writeFully(fd, bytes.baseAddress!, count: bytes.count, path: path)
+      try POSIXFile.writeFully(fd, bytes.baseAddress!, count: bytes.count, path: path, pollsInterrupt: pollsInterrupt)
     } else {
       buffer.append(contentsOf: bytes)
     }
@@ -64,7 +66,7 @@ public struct FileSink {
   public mutating func flush() throws {
     guard !buffer.isEmpty else { return }
     try buffer.withUnsafeBytes {
-      try POSIXFile.writeFully(fd, $0.baseAddress!, count: $0.count, path: path)
+      try POSIXFile.writeFully(fd, $0.baseAddress!, count: $0.count, path: path, pollsInterrupt: pollsInterrupt)
     }
     buffer.removeAll(keepingCapacity: true)
   }

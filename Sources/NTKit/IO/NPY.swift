@@ -206,6 +206,12 @@ public enum NPY {
 
   static func write(_ path: String, shape: [Int], dtype: NPYDType, count: Int, raw: UnsafeRawBufferPointer) throws {
     _ = try checkedCount(shape, matching: count, path: path)
+    let rowLength = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
+    if dtype == .float32 {
+      try checkOutputFinite(raw.bindMemory(to: Float.self), path: path, rowLength: rowLength, precision: "float32")
+    } else if dtype == .float64 {
+      try checkOutputFinite(raw.bindMemory(to: Double.self), path: path, rowLength: rowLength, precision: "float64")
+    }
     try AtomicFile.write(path) { sink in
       try sink.append(NPYHeader.encode(dtype: dtype, shape: shape))
       try sink.append(raw: raw)
@@ -217,6 +223,17 @@ public enum NPY {
   public static func checkFinite(_ values: [Float], path: String, rowLength: Int = 1) throws {
     guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
     throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: Double(values[i])))
+  }
+
+  /// Throws `.nonFinite` for the first NaN or Inf of an array about to be
+  /// written, with a hint: nothing non-finite ever leaves NTKit.
+  static func checkOutputFinite<T: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<T>, path: String, rowLength: Int,
+                                                        precision: String) throws {
+    guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+    let hint = precision == "float32"
+      ? "the result overflowed float32; try --precision f64, or scale the inputs or weights down"
+      : "the result overflowed float64; scale the inputs or weights down"
+    throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: Double(values[i])) + "; nothing written: " + hint)
   }
 
   static func finiteDetail(index i: Int, rowLength: Int, value: Double) -> String {

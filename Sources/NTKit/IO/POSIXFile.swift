@@ -13,9 +13,10 @@ enum POSIXFile {
   }
 
   /// Opens `path` read-only and checks that it is a regular, non-empty file.
-  /// Returns the descriptor (caller closes it) and the file size.
+  /// Returns the descriptor (caller closes it) and the file size. The open
+  /// itself never blocks: a FIFO is refused instead of waiting for a writer.
   static func openForReading(_ path: String, allowEmpty: Bool = false) throws -> (fd: Int32, size: Int) {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     if fd < 0 {
       let code = errno
       switch code {
@@ -37,8 +38,11 @@ enum POSIXFile {
     }
     if kind != S_IFREG {
       close(fd)
-      throw NTKitError.io(path: path, reason: "is not a regular file")
+      let what = kind == S_IFIFO ? "a FIFO (named pipe)" : kind == S_IFCHR ? "a character device" : kind == S_IFSOCK ? "a socket" : "a block device"
+      throw NTKitError.io(path: path, reason: "is \(what), expected a regular file (inputs are read in full, with known sizes)")
     }
+    let flags = fcntl(fd, F_GETFL)
+    if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
     let size = Int(info.st_size)
     if size == 0 && !allowEmpty {
       close(fd)
@@ -64,15 +68,21 @@ enum POSIXFile {
     }
   }
 
-  /// Writes all `count` bytes, retrying after partial writes and EINTR.
-  static func writeFully(_ fd: Int32, _ bytes: UnsafeRawPointer, count: Int, path: String) throws {
+  /// Writes all `count` bytes in chunks of 8 MiB, retrying after partial
+  /// writes and EINTR; between chunks a signal stops it (`.interrupted`)
+  /// when `pollsInterrupt`. A write that makes no progress is an error.
+  static func writeFully(_ fd: Int32, _ bytes: UnsafeRawPointer, count: Int, path: String, pollsInterrupt: Bool = true) throws {
     var done = 0
     while done < count {
-      let n = write(fd, bytes + done, min(count - done, 1 << 30))
+      if pollsInterrupt { try Interrupt.check() }
+      let n = write(fd, bytes + done, min(count - done, 8 << 20))
       if n < 0 {
         if errno == EINTR { continue }
-        throw NTKitError.io(path: path, reason: "write failed: \(errnoText())")
+        let code = errno
+        let hint = code == ENOSPC ? " (the disk is full)" : code == EDQUOT ? " (disk quota exceeded)" : ""
+        throw NTKitError.io(path: path, reason: "write failed: \(errnoText(code))\(hint)")
       }
+      if n == 0 { throw NTKitError.io(path: path, reason: "write failed: the device accepted no data") }
       done += n
     }
   }
@@ -94,6 +104,9 @@ enum POSIXFile {
     }
     if (info.st_mode & S_IFMT) == S_IFDIR {
       throw NTKitError.io(path: path, reason: "is a directory, expected a file")
+    }
+    if (info.st_mode & S_IFMT) != S_IFREG {
+      throw NTKitError.io(path: path, reason: "is not a regular file (a FIFO, device or socket); inputs must be regular files")
     }
   }
 }

@@ -141,6 +141,9 @@ public enum Safetensors {
       }
       previous = t.name
       let count = try NPY.checkedCount(t.shape, matching: t.values.count, path: "\(path) tensor '\(t.name)'")
+      if let bad = t.values.firstIndex(where: { !$0.isFinite }) {
+        throw NTKitError.nonFinite(path: path, detail: "in tensor '\(t.name)' at index \(bad): \(t.values[bad]); nothing written (the weights diverged: lower the learning rate)")
+      }
       let info: JSONValue = [
         "dtype": "F32",
         "shape": .array(t.shape.map { .number(Double($0)) }),

@@ -34,7 +34,7 @@ public enum DataSelection {
     case .random: selector = RandomSelector(request)
     case .kCenter: selector = try KCenterSelector(request, device: device)
     }
-    let fingerprint = request.pool.fingerprint()
+    let fingerprint = try request.pool.fingerprint()
     var steps: [StepRecord] = []
     var resumed = 0
     if request.resume, let path = request.checkpointPath, fileExists(path) {
@@ -64,6 +64,7 @@ public enum DataSelection {
       let count = min(request.picksPerStep, request.size - picked)
       let number = steps.count + 1
       let r = try selector.step(number: number, count: count, retrain: picked + count < request.size)
+      try SelectionNumerics.check(r.distances, indices: r.indices, step: number)
       picked += r.indices.count
       stop = r.stop
       if !r.indices.isEmpty || stop == nil {

@@ -85,8 +85,10 @@ final class FastRNDSelector: StepSelector {
        UnsafeMutablePointer<Float>.allocate(capacity: c * dd))
     }
     switch request.pool {
-    case .mapped(let mapped):
-      direct = mapped.float32Data?.baseAddress
+    case .mapped:
+      // Mapped pools are copied through guarded reads (a file truncated
+      // under the map is an error, not a bus error), never read in place.
+      direct = nil
       keepAlive = []
     case .tensor(let t):
       keepAlive = t.data
@@ -96,8 +98,8 @@ final class FastRNDSelector: StepSelector {
     openblas_set_num_threads(1)
     // F(pool), once.
     let fp = fPool, mm = m
-    target.values.withUnsafeBufferPointer { theta in
-      forEachBlock(theta: theta.baseAddress!) { lo, b, out, _ in
+    try target.values.withUnsafeBufferPointer { theta in
+      try forEachBlock(theta: theta.baseAddress!) { lo, b, out, _ in
         (fp + lo * mm).update(from: out, count: b * mm)
       }
     }
@@ -112,12 +114,16 @@ final class FastRNDSelector: StepSelector {
   /// Runs the net with `theta` over the pool in blocks (in parallel when
   /// `workers` > 1) and calls `body(lo, count, output, worker)` per block.
   private func forEachBlock(theta: UnsafePointer<Float>,
-                            _ body: (Int, Int, UnsafePointer<Float>, Int) -> Void) {
+                            _ body: (Int, Int, UnsafePointer<Float>, Int) -> Void) throws {
     let blocks = (n + chunk - 1) / chunk
+    // The first read error of any worker (a pool file changed under the run).
+    let failures = UnsafeMutablePointer<NTKitError?>.allocate(capacity: workers)
+    failures.initialize(repeating: nil, count: workers)
+    defer { failures.deinitialize(count: workers); failures.deallocate() }
     func run(_ w: Int) {
       let s = self.scratch[w]
       var blk = w
-      while blk < blocks {
+      while blk < blocks && failures[w] == nil {
         let lo = blk * self.chunk
         let b = min(self.chunk, self.n - lo)
         let x: UnsafePointer<Float>
@@ -126,7 +132,12 @@ final class FastRNDSelector: StepSelector {
         } else if !self.keepAlive.isEmpty {
           x = self.keepAlive.withUnsafeBufferPointer { $0.baseAddress! } + lo * self.d
         } else {
-          self.request.pool.copyRows(lo..<lo + b, into: s.rows)
+          do {
+            try self.request.pool.copyRows(lo..<lo + b, into: s.rows)
+          } catch {
+            failures[w] = (error as? NTKitError) ?? .io(path: self.request.pool.label, reason: "\(error)")
+            return
+          }
           x = UnsafePointer(s.rows)
         }
         let out = self.net.forwardPingPong(theta: theta, x: x, n: b, a: s.a, b: s.b)
@@ -135,15 +146,16 @@ final class FastRNDSelector: StepSelector {
       }
     }
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    for w in 0..<workers { if let e = failures[w] { throw e } }
   }
 
   /// Scores every pool point into `distances`; returns the best unchosen (ties: lowest index).
-  private func score() -> (index: Int, value: Float)? {
+  private func score(step: Int) throws -> (index: Int, value: Float)? {
     let bests = UnsafeMutablePointer<(Int, Float)>.allocate(capacity: workers)
     defer { bests.deallocate() }
     bests.initialize(repeating: (-1, -.infinity), count: workers)
     let fp = fPool, dist = distances, ex = excluded, mm = m, metric = self.metric
-    forEachBlock(theta: trainer.theta) { lo, b, out, w in
+    try forEachBlock(theta: trainer.theta) { lo, b, out, w in
       var best = bests[w]
       ntk_fm_distances(fp + lo * mm, out, b, mm, metric.code, dist + lo)
       for i in lo..<lo + b where ex[i] == 0 {
@@ -151,6 +163,9 @@ final class FastRNDSelector: StepSelector {
         if best.0 < 0 || v > best.1 { best = (i, v.isNaN ? -.infinity : v) }
       }
       bests[w] = best
+    }
+    for i in 0..<n where ex[i] == 0 && !dist[i].isFinite {
+      throw SelectionNumerics.nonFinite(distance: Double(dist[i]), point: i, step: step)
     }
     var best: (Int, Float) = (-1, -.infinity)
     for w in 0..<workers {
@@ -172,15 +187,15 @@ final class FastRNDSelector: StepSelector {
     return best < 0 ? nil : (best, value)
   }
 
-  private func addToTargetSet(_ i: Int) {
+  private func addToTargetSet(_ i: Int) throws {
     excluded[i] = 1
-    request.pool.copyRows(i..<i + 1, into: tx + chosenCount * d)
+    try request.pool.copyRows(i..<i + 1, into: tx + chosenCount * d)
     (ty + chosenCount * m).update(from: fPool + i * m, count: m)
     chosenCount += 1
   }
 
   func restore(_ picks: [Int], predictor: [Float]?) throws {
-    for p in picks { addToTargetSet(p) }
+    for p in picks { try addToTargetSet(p) }
     if let predictor {
       guard predictor.count == net.parameterCount else {
         throw NTKitError.invalidArgument("checkpoint predictor has \(predictor.count) parameters, the model \(net.parameterCount)")
@@ -208,7 +223,7 @@ final class FastRNDSelector: StepSelector {
   func step(number: Int, count: Int, retrain doRetrain: Bool) throws
     -> (indices: [Int], distances: [Double], evaluation: Double, training: Double, stop: String?) {
     let t0 = monotonicSeconds()
-    var candidate = score()
+    var candidate = try score(step: number)
     var indices: [Int] = [], values: [Double] = []
     var stop: String?
     for pick in 0..<count {
@@ -218,7 +233,7 @@ final class FastRNDSelector: StepSelector {
         stop = "largest distance \(Double(best.value)) ≤ threshold \(t)"
         break
       }
-      addToTargetSet(best.index)
+      try addToTargetSet(best.index)
       indices.append(best.index)
       values.append(Double(best.value))
     }

@@ -37,7 +37,7 @@ final class KCenterSelector: StepSelector {
   private func addCenter(_ c: Int) throws {
     chosen[c] = true
     picks += 1
-    let center = streamer.row(c)
+    let center = try streamer.row(c)
     let chunk = streamer.chunkRows
     try center.withUnsafeBufferPointer { try device.write($0, to: tiled.view) }
     var copied = 1

@@ -28,14 +28,15 @@ public enum PoolSource: Sendable {
     }
   }
 
-  /// Copies rows `range` as float32 into `into`.
-  public func copyRows(_ range: Range<Int>, into: UnsafeMutablePointer<Float>) {
+  /// Copies rows `range` as float32 into `into`; throws when a mapped file
+  /// changed under the run (truncated or rewritten).
+  public func copyRows(_ range: Range<Int>, into: UnsafeMutablePointer<Float>) throws {
     switch self {
     case .tensor(let t):
       let w = t.rowLength
       t.data.withUnsafeBufferPointer { into.update(from: $0.baseAddress! + range.lowerBound * w, count: range.count * w) }
     case .mapped(let m):
-      m.copyRows(range, into: into)
+      try m.copyRows(range, into: into)
     }
   }
 
@@ -54,14 +55,14 @@ public enum PoolSource: Sendable {
 
   /// Size plus an FNV-1a hash of up to 64 evenly spaced rows (bit patterns):
   /// what a checkpoint records to recognise its pool.
-  public func fingerprint() -> PoolFingerprint {
+  public func fingerprint() throws -> PoolFingerprint {
     let n = rows, w = rowLength
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
     let samples = min(n, 64)
     var row = [Float](repeating: 0, count: max(w, 1))
     for s in 0..<samples {
       let i = samples == 1 ? 0 : s * (n - 1) / (samples - 1)
-      row.withUnsafeMutableBufferPointer { copyRows(i..<i + 1, into: $0.baseAddress!) }
+      try row.withUnsafeMutableBufferPointer { try copyRows(i..<i + 1, into: $0.baseAddress!) }
       hash = fnv1a(hash, UInt64(i))
       for x in row { hash = fnv1a(hash, UInt64(x.bitPattern)) }
     }

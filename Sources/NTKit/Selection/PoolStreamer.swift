@@ -28,7 +28,7 @@ final class PoolStreamer {
       let b = min(chunkRows, n - lo)
       if !(isResident && loaded) {
         try staging.withUnsafeMutableBufferPointer { buffer in
-          pool.copyRows(lo..<lo + b, into: buffer.baseAddress!)
+          try pool.copyRows(lo..<lo + b, into: buffer.baseAddress!)
           try device.write(UnsafeBufferPointer(rebasing: buffer[0..<b * d]), to: destination)
         }
         loaded = true
@@ -39,9 +39,9 @@ final class PoolStreamer {
   }
 
   /// One pool row, on the host.
-  func row(_ i: Int) -> [Float] {
+  func row(_ i: Int) throws -> [Float] {
     var out = [Float](repeating: 0, count: pool.rowLength)
-    out.withUnsafeMutableBufferPointer { pool.copyRows(i..<i + 1, into: $0.baseAddress!) }
+    try out.withUnsafeMutableBufferPointer { try pool.copyRows(i..<i + 1, into: $0.baseAddress!) }
     return out
   }
 }

@@ -150,7 +150,7 @@ final class RNDSelector: StepSelector {
 
   private func addToTargetSet(_ i: Int) throws {
     try device.fill(excluded.view(at: i), count: 1, value: 1)
-    let row = streamer.row(i)
+    let row = try streamer.row(i)
     try row.withUnsafeBufferPointer { try device.write($0, to: tx.view(at: chosenCount * d)) }
     try device.copy(fCache.view(at: i * m), to: ty.view(at: chosenCount * m), count: m)
     chosenCount += 1
@@ -197,6 +197,7 @@ final class RNDSelector: StepSelector {
     var stop: String?
     for _ in 0..<count {
       guard let best = try device.argmax(distances.view, excluded: excluded.view, count: n) else { break }
+      guard best.value.isFinite else { throw SelectionNumerics.nonFinite(distance: best.value, point: best.index, step: number) }
       if let t = request.threshold, best.value <= t {
         stop = "largest distance \(best.value) ≤ threshold \(t)"
         break

@@ -35,11 +35,11 @@ struct SelectionCheckpoint: Equatable {
   }
 
   func write(_ path: String) throws {
-    try AtomicFile.write(path, text: json().serialized())
+    try AtomicFile.writeNow(path, text: json().serialized())
   }
 
   static func read(_ path: String) throws -> SelectionCheckpoint {
-    let bytes = try readFileBytes(path)
+    let bytes = try readWholeFile(path)
     let j = try JSONValue.parse(bytes, path: path)
     func bad(_ what: String) -> NTKitError { .format(path: path, reason: "not a selection checkpoint: \(what)") }
     guard j["format"]?.stringValue == format else { throw bad("missing format \"\(format)\"") }
@@ -87,23 +87,8 @@ struct SelectionCheckpoint: Equatable {
   private func hex(_ x: UInt64) -> String { String(x, radix: 16) }
 }
 
-/// The bytes of a file (Glibc, no Foundation).
-func readFileBytes(_ path: String) throws -> [UInt8] {
-  guard let f = fopen(path, "rb") else { throw NTKitError.io(path: path, reason: "cannot open for reading") }
-  defer { fclose(f) }
-  var out: [UInt8] = []
-  var buffer = [UInt8](repeating: 0, count: 1 << 16)
-  while true {
-    let got = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-    if got > 0 { out.append(contentsOf: buffer[0..<got]) }
-    if got < buffer.count { break }
-  }
-  return out
-}
-
 /// True when `path` names an existing file.
 func fileExists(_ path: String) -> Bool {
-  guard let f = fopen(path, "rb") else { return false }
-  fclose(f)
-  return true
+  var info = stat()
+  return lstat(path, &info) == 0
 }

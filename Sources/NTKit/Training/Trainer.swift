@@ -136,6 +136,8 @@ public final class Trainer {
     if case .labels(let l) = targets { labels = l }
     var history = TrainingHistory(loss: targets.loss)
     for epoch in stride(from: 1, through: epochs, by: 1) {
+      // SIGINT/SIGTERM/SIGHUP stop training between epochs (exit 130, nothing written).
+      try Interrupt.check()
       let start = monotonicSeconds()
       if batch < n {
         for i in stride(from: n - 1, to: 0, by: -1) {
@@ -157,6 +159,9 @@ public final class Trainer {
       record.seconds = monotonicSeconds() - start
       if let l = record.trainLoss, !l.isFinite {
         throw NTKitError.numerical("training loss became \(l) at epoch \(epoch); lower the learning rate")
+      }
+      if let l = record.testLoss, !l.isFinite {
+        throw NTKitError.numerical("test loss became \(l) at epoch \(epoch); lower the learning rate")
       }
       history.epochs.append(record)
       onEpoch?(record)
