@@ -73,7 +73,7 @@ struct InputOptions: ParsableArguments {
   func load(_ model: LoadedModel, second: String? = nil) throws -> (Tensor, Tensor?) {
     var x = try model.loadInputs(inputs, features: featureList)
     var x2 = try second.map { try model.loadInputs($0, features: featureList) }
-    if let s = try scaling.library.scaler(fittingOn: x, columns: featureList ?? []) {
+    if let s = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(inputs, features: featureList)) {
       x = try s.apply(x)
       x2 = try x2.map { try s.apply($0) }
     }

@@ -21,6 +21,9 @@ public enum NTKBench {
 
   /// Best-of-`repeats` SGEMM C = A·B at n³ on the device (after a warm-up).
   public static func sgemm(device: any ComputeDevice, n: Int = 4096, repeats: Int = 3) throws -> GemmResult {
+    guard n >= 1 else { throw NTKitError.invalidArgument("the sgemm size must be at least 1, found \(n)") }
+    try SizeCheck.require(SizeCheck.product([3, n, n, 4]), for: "sgemm \(n)³ (--gemm-size \(n)): three \(n)×\(n) float32 matrices",
+                          hint: "use a smaller --gemm-size")
     var rng = SeededRandom(seed: 1)
     let a = try device.upload((0..<n * n).map { _ in Float(rng.uniform() - 0.5) })
     let b = try device.upload((0..<n * n).map { _ in Float(rng.uniform() - 0.5) })
@@ -42,6 +45,11 @@ public enum NTKBench {
   public static func gram(_ net: BenchmarkNets.Case, n: Int, device: any ComputeDevice, repeats: Int = 1,
                           memoryBudget: Int = GramOptions.defaultMemoryBudget) throws -> GramResult {
     let network = try Network(spec: net.spec, source: net.name)
+    guard n >= 1 else { throw NTKitError.invalidArgument("the sample count must be at least 1, found \(n)") }
+    let output = SizeCheck.product([n, n, 4]), inputs = SizeCheck.product([n, network.inputSize, 4])
+    try SizeCheck.require(output.flatMap { o in inputs.flatMap { i in o.addingReportingOverflow(i).overflow ? nil : o + i } },
+                          for: "bench \(net.name) at N = \(n) (--sizes): the \(n)×\(n) float32 output and the inputs",
+                          hint: "use smaller --sizes")
     let parameters = ModelParameters(initializing: network, seed: 0)
     var rng = SeededRandom(seed: 1)
     let x = Tensor(shape: [n] + net.spec.inputShape, data: (0..<n * network.inputSize).map { _ in Float(rng.normal()) })

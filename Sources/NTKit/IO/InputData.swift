@@ -36,4 +36,12 @@ public enum InputData {
     let ext = path.split(separator: "/").last.flatMap { $0.contains(".") ? $0.split(separator: ".").last : nil }
     throw NTKitError.format(path: path, reason: "unsupported input file type \(ext.map { "'.\($0)'" } ?? "(no extension)"), expected .npy or .csv")
   }
+
+  /// The names of the columns `load(path, features:)` returns, in order: the
+  /// features, or every header column of a CSV; empty for `.npy` (no names).
+  public static func columnNames(_ path: String, features: [String]?) throws -> [String] {
+    if let features { return features }
+    guard path.lowercased().hasSuffix(".csv") else { return [] }
+    return try CSVTable(path: path).header
+  }
 }

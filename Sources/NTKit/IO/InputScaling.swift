@@ -19,11 +19,12 @@ public struct InputScaling: Sendable {
   public func scaler(fittingOn x: Tensor, columns: [String]) throws -> Standardizer? {
     if let scalerPath {
       let s = try Standardizer.load(scalerPath)
-      guard s.mean.count == x.rowLength else {
+      let matched = try s.matching(columns: columns, path: scalerPath)
+      guard matched.mean.count == x.rowLength else {
         throw NTKitError.shapeMismatch(context: "\(scalerPath): scaler", expected: "\(x.rowLength) columns (the inputs')",
                                        found: "\(s.mean.count)")
       }
-      return s
+      return matched
     }
     guard standardize else { return nil }
     let s = Standardizer.fit(x, columns: columns)

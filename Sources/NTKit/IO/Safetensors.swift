@@ -48,7 +48,11 @@ public enum Safetensors {
     guard headerLength > 0, bytes[8] == UInt8(ascii: "{") else {
       throw fail("not a safetensors file: the header does not start with '{'")
     }
-    let header = try JSONValue.parse(Array(bytes[8..<dataStart]), path: path)
+    let headerBytes = Array(bytes[8..<dataStart])
+    if let bad = nonIntegerArrayToken(headerBytes) {
+      throw fail("'\(bad.key)' must hold non-negative integers, found \(bad.token)")
+    }
+    let header = try JSONValue.parse(headerBytes, path: path)
     guard case .object(let members) = header else {
       throw fail("safetensors header must be a JSON object, found \(header.kindName)")
     }
@@ -98,6 +102,18 @@ public enum Safetensors {
     let byOffset = entries.filter { $0.end > $0.begin }.sorted { $0.begin < $1.begin }
     for (a, b) in zip(byOffset, byOffset.dropFirst()) where b.begin < a.end {
       throw fail("tensors '\(a.name)' [\(a.begin), \(a.end)] and '\(b.name)' [\(b.begin), \(b.end)] overlap")
+    }
+    // As strict as the reference implementation: the tensors tile the data
+    // section exactly, from 0 to its end, with no gap and no trailing bytes.
+    var expected = 0
+    for e in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+      guard e.begin == expected else {
+        throw fail("tensor '\(e.name)' starts at byte \(e.begin) of the data section but the previous tensor ends at \(expected): gaps are not allowed")
+      }
+      expected = e.end
+    }
+    guard expected == dataSize else {
+      throw fail("\(dataSize - expected) unexpected bytes after the last tensor (data section of \(dataSize) bytes, tensors end at \(expected))")
     }
 
     var result: [String: NamedTensor] = [:]
@@ -160,5 +176,44 @@ public enum Safetensors {
       try sink.append(header)
       for t in sorted { try sink.append(contentsOf: t.values) }
     }
+  }
+
+  /// The first element of a `"shape"` or `"data_offsets"` array in the raw
+  /// header text that is not written as a plain non-negative integer (`1.0`,
+  /// `1e2`, `-0`): the parsed JSON no longer tells `1.0` from `1`, the
+  /// reference implementation rejects it.
+  static func nonIntegerArrayToken(_ text: [UInt8]) -> (key: String, token: String)? {
+    for key in ["shape", "data_offsets"] {
+      let needle = Array("\"\(key)\"".utf8)
+      var i = 0
+      while i + needle.count <= text.count {
+        guard text[i..<i + needle.count].elementsEqual(needle), i == 0 || text[i - 1] != UInt8(ascii: "\\") else { i += 1; continue }
+        var j = i + needle.count
+        func skipSpace() { while j < text.count, [0x20, 0x09, 0x0A, 0x0D].contains(text[j]) { j += 1 } }
+        skipSpace()
+        guard j < text.count, text[j] == UInt8(ascii: ":") else { i += 1; continue }
+        j += 1
+        skipSpace()
+        guard j < text.count, text[j] == UInt8(ascii: "[") else { i += 1; continue }
+        j += 1
+        var token: [UInt8] = []
+        while j < text.count {
+          let c = text[j]
+          if c == UInt8(ascii: ",") || c == UInt8(ascii: "]") {
+            let t = String(decoding: token, as: UTF8.self)
+            if !t.isEmpty && !(t.allSatisfy { $0.isASCII && $0.isNumber } && (t == "0" || !t.hasPrefix("0"))) {
+              return (key, t)
+            }
+            token = []
+            if c == UInt8(ascii: "]") { break }
+          } else if ![0x20, 0x09, 0x0A, 0x0D].contains(c) {
+            token.append(c)
+          }
+          j += 1
+        }
+        i = j
+      }
+    }
+    return nil
   }
 }

@@ -91,6 +91,24 @@ public struct Standardizer: Sendable, Equatable, Codable {
     self.init(columns: columns, mean: mean, std: std)
   }
 
+  /// This scaler with its columns in the order of `wanted` (matched by name),
+  /// so that a scaler saved for `a,b,c` applies correctly to inputs read as
+  /// `c,a,b`. A wanted column the scaler does not know is an error naming it.
+  /// Without names on either side the columns are taken by position.
+  public func matching(columns wanted: [String], path: String) throws -> Standardizer {
+    guard !columns.isEmpty, !wanted.isEmpty else { return self }
+    if wanted == columns { return self }
+    var mean: [Double] = [], std: [Double] = []
+    for name in wanted {
+      guard let i = columns.firstIndex(of: name) else {
+        throw NTKitError.missing(path: path, name: "column '\(name)' (the scaler has \(columns.joined(separator: ", ")))")
+      }
+      mean.append(self.mean[i])
+      std.append(self.std[i])
+    }
+    return Standardizer(columns: wanted, mean: mean, std: std)
+  }
+
   /// Saves as pretty JSON, atomically.
   public func save(_ path: String) throws {
     try AtomicFile.write(path, text: json.serialized(pretty: true) + "\n")

@@ -90,10 +90,29 @@ public struct Network: Sendable, Equatable {
       throw fail("input_shape must be [d] or [H, W, C] with positive sizes, found \(spec.inputShape)")
     }
     guard !spec.layers.isEmpty else { throw fail("layers is empty") }
+    let hint = "make the network smaller"
+    // Every size below is overflow-checked and held against this machine's memory.
+    func checkedSize(_ factors: [Int], _ what: String) throws -> Int {
+      guard let n = SizeCheck.product(factors) else {
+        throw fail("\(what) has \(factors.map(String.init).joined(separator: " × ")) values, which overflows")
+      }
+      do { try SizeCheck.require(SizeCheck.bytes(n, 4), for: "\(what) (\(n) float32 values)", hint: hint) } catch let e as NTKitError {
+        throw fail(e.description)
+      }
+      return n
+    }
+    _ = try checkedSize(spec.inputShape, "input_shape \(spec.inputShape)")
     var shape = spec.inputShape
     var resolved: [NetworkLayer] = []
+    resolved.reserveCapacity(spec.layers.count)
     var offset = 0
     let ntk = spec.parameterization == .ntk
+    func addParameters(_ total: Int, _ count: Int, _ at: String) throws -> Int {
+      let (sum, o) = total.addingReportingOverflow(count)
+      if o { throw fail("\(at): the parameter count overflows") }
+      _ = try checkedSize([sum], "\(at): \(sum) parameters in total")
+      return sum
+    }
     for (index, layer) in spec.layers.enumerated() {
       let at = "layer \(index) (\(layer.typeName))"
       switch layer {
@@ -102,12 +121,13 @@ public struct Network: Sendable, Equatable {
         guard shape.count == 1 else {
           throw fail("\(at): dense needs a flat input, found shape \(shape); add a flatten layer before it")
         }
+        _ = try checkedSize([shape[0] + (bias ? 1 : 0), units], "\(at): \(shape[0])→\(units) weights")
         let g = ConvGeometry.dense(fanIn: shape[0], units: units)
         let a = AffineLayer(
           specIndex: index, geometry: g, hasBias: bias,
           weightScale: ntk ? Double(wStd) / Double(shape[0]).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: false)
-        offset += a.parameterCount
+        offset = try addParameters(offset, a.parameterCount, at)
         resolved.append(.affine(a))
         shape = [units]
       case .conv2d(let filters, let kernel, let stride, let padding, let bias, let wStd, let bStd):
@@ -132,11 +152,14 @@ public struct Network: Sendable, Equatable {
           g.padTop = max((g.outH - 1) * stride[0] + kernel[0] - h, 0) / 2
           g.padLeft = max((g.outW - 1) * stride[1] + kernel[1] - w, 0) / 2
         }
+        _ = try checkedSize([kernel[0], kernel[1], c, filters], "\(at): \(kernel[0])×\(kernel[1])×\(c)×\(filters) kernel")
+        _ = try checkedSize([g.outH, g.outW, filters], "\(at): output \(g.outH)×\(g.outW)×\(filters)")
+        _ = try checkedSize([g.outH, g.outW, g.patch], "\(at): im2col patches \(g.outH * g.outW)×\(g.patch)")
         let a = AffineLayer(
           specIndex: index, geometry: g, hasBias: bias,
           weightScale: ntk ? Double(wStd) / Double(g.patch).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: true)
-        offset += a.parameterCount
+        offset = try addParameters(offset, a.parameterCount, at)
         resolved.append(.affine(a))
         shape = [g.outH, g.outW, filters]
       case .avgpool2d(let window, let stride):
@@ -169,10 +192,14 @@ public struct Network: Sendable, Equatable {
     self.inputSize = spec.inputShape.reduce(1, *)
     self.outputSize = shape[0]
     self.parameterCount = offset
+    self.widths = Network.widths(inputSize: inputSize, layers: resolved)
   }
 
-  /// Values per sample flowing out of each layer (index k: after layer k).
-  public var widths: [Int] {
+  /// Values per sample flowing out of each layer (index k: after layer k);
+  /// stored, so that per-layer loops stay linear in the layer count.
+  public let widths: [Int]
+
+  static func widths(inputSize: Int, layers: [NetworkLayer]) -> [Int] {
     var w = inputSize
     return layers.map { layer in
       switch layer {

@@ -20,9 +20,12 @@ public enum EvaluationJob {
   public static func jacobian(model: LoadedModel, inputs: Tensor, device: any ComputeDevice, precision: Precision,
                               memoryBudget: Int, output path: String, fallback: ((String) -> Void)? = nil) throws {
     let shape = [inputs.rows, model.network.outputSize, model.network.parameterCount]
-    let bytes = shape.reduce(precision == .f32 ? 4 : 8, *)
-    guard bytes <= memoryBudget * 8 else {
-      throw NTKitError.memoryBudget(needed: bytes, budget: memoryBudget * 8,
+    let limit = memoryBudget.multipliedReportingOverflow(by: 8).overflow ? Int.max : memoryBudget * 8
+    try SizeCheck.require(SizeCheck.product(shape + [precision == .f32 ? 4 : 8]), for: "the Jacobian \(shape)",
+                          hint: "use fewer samples or `ntk gram`")
+    let bytes = SizeCheck.product(shape + [precision == .f32 ? 4 : 8]) ?? Int.max
+    guard bytes <= limit else {
+      throw NTKitError.memoryBudget(needed: bytes, budget: limit,
                                     hint: "the Jacobian \(shape) is held in memory; use fewer samples or `ntk gram`")
     }
     func run<T: DeviceScalar>(_: T.Type) throws {

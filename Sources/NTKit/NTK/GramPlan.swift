@@ -73,6 +73,8 @@ public struct GramPlan: Sendable {
   /// If the layers above affine layer k are at most one activation and then
   /// the network's last layer, a dense one, returns that activation.
   static func onlyLastLayerAbove(_ network: Network, _ k: Int) -> (activation: Activation?, last: AffineLayer)? {
+    // At most two layers above: checked before anything is copied (linear in the layer count).
+    guard network.layers.count - (k + 1) <= 2 else { return nil }
     let rest = Array(network.layers[(k + 1)...])
     var activation: Activation?
     var i = 0

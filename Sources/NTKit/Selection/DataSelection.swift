@@ -45,6 +45,17 @@ public enum DataSelection {
             picks.count <= request.size else {
         throw NTKitError.format(path: path, reason: "the checkpoint's picks are invalid (out of range or repeated)")
       }
+      // The predictor must be there exactly when the method has one (RND),
+      // and before any step it must still be the initial one.
+      let initial = try selector.predictorState()
+      if (initial == nil) != (c.predictor == nil) {
+        throw NTKitError.format(path: path, reason: c.predictor == nil
+          ? "the checkpoint has no predictor weights, which \(request.method.rawValue) needs to resume; remove it or drop --resume"
+          : "the checkpoint has predictor weights, which \(request.method.rawValue) does not use; remove it or drop --resume")
+      }
+      if c.steps.isEmpty, let initial, let saved = c.predictor, saved != initial {
+        throw NTKitError.format(path: path, reason: "the checkpoint has no steps but a trained predictor: steps and predictor disagree; remove it or drop --resume")
+      }
       try selector.restore(picks, predictor: c.predictor)
       steps = c.steps
       resumed = c.steps.count

@@ -43,6 +43,10 @@ struct SelectionCheckpoint: Equatable {
     let j = try JSONValue.parse(bytes, path: path)
     func bad(_ what: String) -> NTKitError { .format(path: path, reason: "not a selection checkpoint: \(what)") }
     guard j["format"]?.stringValue == format else { throw bad("missing format \"\(format)\"") }
+    guard let version = j["version"]?.intValue else { throw bad("missing integer 'version'") }
+    guard version == 1 else {
+      throw NTKitError.format(path: path, reason: "checkpoint version \(version) is not supported (this ntk reads version 1); remove it or drop --resume")
+    }
     guard let settings = j["settings"]?.stringValue,
           let seed = j["seed"]?.stringValue.flatMap({ UInt64($0) }),
           let rows = j["pool_rows"]?.intValue, let features = j["pool_features"]?.intValue,
@@ -59,10 +63,16 @@ struct SelectionCheckpoint: Equatable {
                               evaluationSeconds: s["evaluation_seconds"]?.doubleValue ?? 0,
                               trainingSeconds: s["training_seconds"]?.doubleValue ?? 0))
     }
+    for (k, s) in steps.enumerated() {
+      guard s.step == k + 1 else { throw bad("step records are not numbered 1, 2, … (record \(k + 1) says step \(s.step))") }
+      guard !s.indices.isEmpty else { throw bad("step \(s.step) has no picks") }
+      guard s.distances.allSatisfy(\.isFinite) else { throw bad("step \(s.step) has a non-finite distance") }
+    }
     var predictor: [Float]?
+    if let p = j["predictor"], p.arrayValue == nil { throw bad("'predictor' must be an array of numbers") }
     if let p = j["predictor"]?.arrayValue {
       predictor = try p.map { v in
-        guard let x = v.doubleValue else { throw bad("predictor weights are not numbers") }
+        guard let x = v.doubleValue, x.isFinite else { throw bad("predictor weights are not finite numbers") }
         return Float(x)
       }
     }

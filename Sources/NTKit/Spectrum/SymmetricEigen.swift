@@ -43,11 +43,12 @@ public enum SymmetricEigen {
     }
     if n == 1 { return [s[0]] }
     var w = [Double](repeating: 0, count: n)
-    let info = withBLASThreads {
+    // dsyevd cannot poll: a signal during it removes the staged outputs and exits 130 at once.
+    let info = Interrupt.unpollable { withBLASThreads {
       LAPACKE_dsyevd(
         LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")),
         Int32(n), &s, Int32(n), &w)
-    }
+    } }
     guard info == 0 else { throw NTKitError.lapack(routine: "dsyevd", info: Int(info)) }
     return w.reversed()  // LAPACK returns ascending order
   }

@@ -160,7 +160,7 @@ struct SelectCommand: ParsableCommand {
     }
     let list = features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } }
     var x = try InputData.load(pool, features: list)
-    if let scaler = try scaling.library.scaler(fittingOn: x, columns: list ?? []) { x = try scaler.apply(x) }
+    if let scaler = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(pool, features: list)) { x = try scaler.apply(x) }
     return .tensor(x)
   }
 }

@@ -34,13 +34,7 @@ struct StatsCommand: ParsableCommand {
     let matrix: [Float]
     let n: Int
     if let kernel {
-      let array = try NPY.read(kernel)
-      guard array.shape.count == 2, array.shape[0] == array.shape[1], array.shape[0] > 0 else {
-        throw NTKitError.shapeMismatch(context: "\(kernel): kernel", expected: "a square [N, N] matrix", found: "shape \(array.shape)")
-      }
-      n = array.shape[0]
-      matrix = array.floats()
-      try NPY.checkFinite(matrix, path: kernel, rowLength: n)
+      (matrix, n) = try KernelFile.read(kernel)
     } else {
       let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
       let x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })

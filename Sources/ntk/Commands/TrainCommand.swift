@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
       featureList = try CSVTable(path: train).header.filter { !targetList.contains($0) }
     }
     var x = try loaded.loadInputs(train, features: featureList)
-    let scaler = try scaling.library.scaler(fittingOn: x, columns: featureList ?? [])
+    let scaler = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(train, features: featureList))
     if let scaler { x = try scaler.apply(x) }
     var y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
     var targetScaler: Standardizer?
