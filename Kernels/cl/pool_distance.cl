@@ -33,15 +33,20 @@ __kernel void ntk_row_distances(int metric, float p, __global const REAL *a, ulo
     r = metric == 4 ? (ACC)1 - cosine : acos(cosine) / (ACC)ACC_PI;
   } else {
     ACC s = 0;
+    // lp: scaled by m = max |e| (no underflow to 0 for a large p), as on the CPU.
+    ACC m = 0;
+    if (metric == 3) {
+      for (int k = 0; k < d; k++) m = fmax(m, fabs((ACC)x[k] - (ACC)y[k]));
+    }
     for (int k = 0; k < d; k++) {
       const ACC e = (ACC)x[k] - (ACC)y[k];
       if (metric == 1) s += fabs(e);
-      else if (metric == 3) s += pow(fabs(e), (ACC)p);
+      else if (metric == 3) s += m > 0 ? pow(fabs(e) / m, (ACC)p) : (ACC)0;
       else s += e * e;
     }
     if (metric == 0) r = s / (ACC)max(d, 1);
     else if (metric == 2) r = sqrt(s);
-    else if (metric == 3) r = pow(s, (ACC)1 / (ACC)p);
+    else if (metric == 3) r = m > 0 ? m * pow(s, (ACC)1 / (ACC)p) : (ACC)0;
     else r = s;
   }
   out[offOut + i] = (REAL)r;

@@ -477,9 +477,14 @@ func rowDistance<T: DeviceScalar>(_ metric: DistanceMetric, _ a: UnsafePointer<T
     for k in 0..<d { s += abs(a[k].double - b[k].double) }
     return s
   case .lp(let p):
+    // m·(Σ (|e|/m)^p)^(1/p) with m = max |e|: no underflow to 0 for a large p
+    // (which would tie every distance), and the limit L∞ as p → ∞.
+    var m = 0.0
+    for k in 0..<d { m = max(m, abs(a[k].double - b[k].double)) }
+    guard m > 0 else { return 0 }
     var s = 0.0
-    for k in 0..<d { s += libm_pow(abs(a[k].double - b[k].double), p) }
-    return libm_pow(s, 1 / p)
+    for k in 0..<d { s += libm_pow(abs(a[k].double - b[k].double) / m, p) }
+    return m * libm_pow(s, 1 / p)
   case .cosine, .angular:
     var ab = 0.0, aa = 0.0, bb = 0.0
     for k in 0..<d {

@@ -54,6 +54,7 @@ public enum AtomicFile {
       staged.remove()
       throw error
     }
+    FaultInjection.pause("staged")
     if !now && OutputTransaction.defer_(staged) { return }
     try staged.rename()
     syncDirectory(TemporaryFile.directory(of: staged.target))

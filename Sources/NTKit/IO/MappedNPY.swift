@@ -76,7 +76,7 @@ public final class MappedNPY: @unchecked Sendable {
 
   /// Copies `count` bytes at `offset` of the element data into `into`,
   /// guarded against SIGBUS.
-  private func guardedCopy(offset: Int, count: Int, into: UnsafeMutableRawPointer) throws {
+  func guardedCopy(offset: Int, count: Int, into: UnsafeMutableRawPointer) throws {
     guard count > 0 else { return }
     if ntk_guarded_copy(into, UnsafeRawPointer(base! + dataOffset + offset), count) != 0 {
       throw NTKitError.io(path: path, reason: "the file was truncated while being read (bus error on the mapping); leave the pool alone during the run and start again")

@@ -72,6 +72,7 @@ public enum OutputTransaction {
   /// Renames every staged temporary over its target, after a last check for
   /// an interrupt (which removes them all and throws `.interrupted`).
   public static func commit() throws {
+    FaultInjection.pause("commit")
     var block = sigset_t(), previous = sigset_t()
     sigemptyset(&block)
     sigaddset(&block, SIGINT); sigaddset(&block, SIGTERM); sigaddset(&block, SIGHUP)

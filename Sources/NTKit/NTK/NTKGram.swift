@@ -222,6 +222,7 @@ public enum NTKGram {
     }
     var loadedRow = -1
     for (done, (bi, bj)) in work.enumerated() {
+      FaultInjection.pause("compute")
       if options.isCancelled?() == true { throw NTKitError.interrupted }
       let I = blocks1[bi], J = blocks2[bj]
       let s1: Int, s2: Int

@@ -68,6 +68,7 @@ public enum DataSelection {
     var picked = steps.reduce(0) { $0 + $1.indices.count }
     var stop: String? = nil
     while picked < request.size && stop == nil {
+      FaultInjection.pause("compute")
       if isCancelled?() == true {
         try checkpoint()
         throw NTKitError.interrupted

@@ -93,6 +93,7 @@ public enum Lanczos {
     var normEstimate = 0.0
 
     for j in 0..<limit {
+      FaultInjection.pause("compute")
       try Interrupt.check()
       basis.append(contentsOf: v)
       try v.withUnsafeBufferPointer { x in try w.withUnsafeMutableBufferPointer { try matvec(x, $0) } }

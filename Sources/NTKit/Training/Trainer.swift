@@ -137,6 +137,7 @@ public final class Trainer {
     var history = TrainingHistory(loss: targets.loss)
     for epoch in stride(from: 1, through: epochs, by: 1) {
       // SIGINT/SIGTERM/SIGHUP stop training between epochs (exit 130, nothing written).
+      FaultInjection.pause("compute")
       try Interrupt.check()
       let start = monotonicSeconds()
       if batch < n {
