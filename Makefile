@@ -4,7 +4,7 @@
 # PoCL keeps its kernel cache inside the project (an unwritable cache breaks it).
 export POCL_CACHE_DIR ?= $(CURDIR)/.pocl-cache
 
-.PHONY: demo test deps build release bench clean
+.PHONY: demo test deps build release bench clean fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -25,9 +25,14 @@ test: deps
 	swift build --product ntk
 	swift build --build-tests
 	swift test --skip-build
+	scripts/fuzz.sh --seconds 3
+
+# libFuzzer over the npy, safetensors, spec and CSV parsers, 10⁶ executions each.
+fuzz: deps
+	scripts/fuzz.sh
 
 bench: release
 	.build/release/ntk bench
 
 clean:
-	rm -rf .build .pocl-cache
+	rm -rf .build .build-fuzz .build-fuzz.log .pocl-cache

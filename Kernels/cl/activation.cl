@@ -10,7 +10,7 @@
 
 inline REAL act_apply(int act, REAL alpha, REAL z) {
   switch (act) {
-  case 1: return z > (REAL)0 ? z : (REAL)0;
+  case 1: return z > (REAL)0 || isnan(z) ? z : (REAL)0;  // NaN passes: overflows stay visible
   case 2: return tanh(z);
   case 3: return (REAL)1 / ((REAL)1 + exp(-z));
   case 4: return z * ((REAL)1 + erf(z * (REAL)0.7071067811865476)) / (REAL)2;

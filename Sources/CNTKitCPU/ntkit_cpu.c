@@ -8,7 +8,8 @@
 
 #define DEFINE_RELU(T, SUFFIX)                                                        \
   NTK_CLONES void ntk_relu_##SUFFIX(T *restrict y, const T *restrict z, size_t count) { \
-    for (size_t k = 0; k < count; k++) y[k] = z[k] > 0 ? z[k] : 0;                      \
+    /* NaN passes through (z != z), so an overflow is never hidden as 0. */                \
+    for (size_t k = 0; k < count; k++) y[k] = z[k] > 0 || z[k] != z[k] ? z[k] : 0;      \
   }
 
 #define DEFINE_RELU_BACKWARD(T, SUFFIX)                                                      \

@@ -49,7 +49,7 @@ final class SelectCLITests: XCTestCase {
     var rng = SeededRandom(seed: 7)
     var data = (0..<rows * features).map { i in Float(rng.normal()) + Float((i / features) % 3) * 5 }
     if poison { data[features * 3 + 1] = .nan }
-    try NPY.write(path(name), shape: [rows, features], floats: data)
+    try NPY.write(path(name), shape: [rows, features], floats: data, allowingNonFinite: poison)
   }
 
   func writeModel(_ name: String, inputs: Int = 4) throws {

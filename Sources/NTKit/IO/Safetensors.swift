@@ -140,7 +140,9 @@ public enum Safetensors {
 
   /// Writes `tensors` as F32, sorted by name with contiguous offsets, atomically.
   /// `metadata` goes into `__metadata__` when not empty.
-  public static func write(_ path: String, tensors: [NamedTensor], metadata: [String: String] = [:]) throws {
+  /// NaN or Inf is refused unless `allowingNonFinite` (test fixtures).
+  public static func write(_ path: String, tensors: [NamedTensor], metadata: [String: String] = [:],
+                           allowingNonFinite: Bool = false) throws {
     let sorted = tensors.sorted { $0.name < $1.name }
     var members: [(key: String, value: JSONValue)] = []
     if !metadata.isEmpty {
@@ -157,7 +159,7 @@ public enum Safetensors {
       }
       previous = t.name
       let count = try NPY.checkedCount(t.shape, matching: t.values.count, path: "\(path) tensor '\(t.name)'")
-      if let bad = t.values.firstIndex(where: { !$0.isFinite }) {
+      if !allowingNonFinite, let bad = t.values.firstIndex(where: { !$0.isFinite }) {
         throw NTKitError.nonFinite(path: path, detail: "in tensor '\(t.name)' at index \(bad): \(t.values[bad]); nothing written (the weights diverged: lower the learning rate)")
       }
       let info: JSONValue = [

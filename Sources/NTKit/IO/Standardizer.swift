@@ -101,7 +101,7 @@ public struct Standardizer: Sendable, Equatable, Codable {
     var mean: [Double] = [], std: [Double] = []
     for name in wanted {
       guard let i = columns.firstIndex(of: name) else {
-        throw NTKitError.missing(path: path, name: "column '\(name)' (the scaler has \(columns.joined(separator: ", ")))")
+        throw NTKitError.missing(path: path, name: "column '\(name)' (the scaler's columns are \(columns.joined(separator: ", ")))")
       }
       mean.append(self.mean[i])
       std.append(self.std[i])

@@ -41,7 +41,7 @@ enum TemporaryFile {
       if code == EEXIST || code == ELOOP { continue }
       let reason: String
       switch code {
-      case ENOENT: reason = "its directory \(dir) does not exist"
+      case ENOENT: reason = "its directory does not exist (\(dir))"
       case EACCES: reason = "permission denied in \(dir)"
       case EROFS: reason = "\(dir) is on a read-only file system"
       case ENOSPC: reason = "no space left on the device of \(dir)"

@@ -54,7 +54,7 @@ public enum Activation: Sendable, Equatable, Hashable {
   public func apply<T: DeviceScalar>(_ z: T) -> T {
     switch self {
     case .identity: return z
-    case .relu: return z > 0 ? z : 0
+    case .relu: return z > 0 || z.isNaN ? z : 0  // NaN passes: an overflow is never hidden as 0
     case .tanh: return T.tanh(z)
     case .sigmoid: return 1 / (1 + T.exp(-z))
     case .gelu: return z * (1 + T.erf(z * T(0.7071067811865476 as Double))) / 2
