@@ -7,7 +7,12 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
+    // The engine: models, devices, NTK, spectrum, training, selection, and their file formats.
     .library(name: "NTKit", targets: ["NTKit"]),
+    // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
+    .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
+    // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
+    .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
   ],
   dependencies: [
@@ -44,18 +49,22 @@ let package = Package(
       // Raw device pointers cross threads inside documented parallel loops.
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
+    // MARK: - Experiments and benchmarks, on top of the engine
+    .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
     // MARK: - Command-line tool
     .executableTarget(
       name: "ntk",
       dependencies: [
-        "NTKit",
+        "NTKit", "NTKitExperiments", "NTKitBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Tests
     .testTarget(
-      name: "NTKitTests", dependencies: ["NTKit"],
+      name: "NTKitTests", dependencies: ["NTKit", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),
