@@ -22,9 +22,9 @@ demo: release
 	.build/release/ntk demo
 
 test: deps
-	swift build --product ntk
 	swift build --build-tests
 	swift test --skip-build
+	scripts/consumer-check.sh
 	scripts/fuzz.sh --seconds 3
 
 # libFuzzer over the npy, safetensors, spec and CSV parsers, 10⁶ executions each.

@@ -7,7 +7,12 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
+    // The engine: models, devices, NTK, spectrum, training, selection, and their file formats.
     .library(name: "NTKit", targets: ["NTKit"]),
+    // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
+    .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
+    // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
+    .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
   ],
   dependencies: [
@@ -23,10 +28,10 @@ let package = Package(
       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
     // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
-    .target(
-      name: "CFastMLP", path: "Sources/CFastMLP",
-      // -Wno-psabi: the baseline clone passes vector types to always-inline helpers only.
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno", "-Wno-psabi"])]),
+    // Floating-point contraction and warnings are set in the C sources
+    // (#pragma clang fp contract, #pragma clang diagnostic): no unsafe flags,
+    // so that other packages can depend on NTKit by version.
+    .target(name: "CFastMLP", path: "Sources/CFastMLP"),
 
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(
@@ -35,9 +40,7 @@ let package = Package(
       resources: [.embedInCode("cl")]),
 
     // MARK: - CPU loops in C (vectorised by clang)
-    .target(
-      name: "CNTKitCPU", path: "Sources/CNTKitCPU",
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+    .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
 
     // MARK: - Signal handling and guarded reads in C (async-signal-safe parts of the output-commit layer)
     .target(name: "CNTKitSafety", path: "Sources/CNTKitSafety"),
@@ -46,26 +49,27 @@ let package = Package(
     .target(
       name: "NTKit",
       dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
-      swiftSettings: [
-        // Raw device pointers cross threads inside documented parallel loops.
-        .swiftLanguageMode(.v5),
-        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-      ]),
+      // Raw device pointers cross threads inside documented parallel loops.
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - Experiments and benchmarks, on top of the engine
+    .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Command-line tool
     .executableTarget(
       name: "ntk",
       dependencies: [
-        "NTKit",
+        "NTKit", "NTKitExperiments", "NTKitBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Tests
     .testTarget(
-      name: "NTKitTests", dependencies: ["NTKit"],
+      name: "NTKitTests", dependencies: ["NTKit", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
-    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

@@ -18,6 +18,12 @@ Interrupt.install()
 // that fails late prints no "wrote …" line (a terminal still sees lines at once).
 if isatty(1) == 0 { setvbuf(stdout, nil, _IOFBF, 1 << 20) }
 do {
+  try CPUConfiguration.validateEnvironment()
+} catch {
+  fputs("ntk: error: \(error)\n", stderr)
+  exit(2)
+}
+do {
   var command = try NTK.parseAsRoot()
   // Outputs that clash with inputs or with each other: usage error, before any work.
   let staged = try checkFileRoles(command)

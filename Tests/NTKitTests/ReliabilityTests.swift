@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NTKit
+import NTKitBench
 #if canImport(Glibc)
 import Glibc
 #endif

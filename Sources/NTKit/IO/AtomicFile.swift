@@ -60,6 +60,18 @@ public enum AtomicFile {
     syncDirectory(TemporaryFile.directory(of: staged.target))
   }
 
+  /// Throws `.io` unless a file can be created in `directory` (a probe
+  /// temporary, removed at once; nothing is left behind).
+  public static func checkWritable(directory: String) throws {
+    do {
+      let (fd, probe) = try TemporaryFile.create(for: directory + "/probe", readWrite: false)
+      close(fd)
+      unlink(probe)
+    } catch {
+      throw NTKitError.io(path: directory, reason: "the output folder is not writable")
+    }
+  }
+
   /// Best-effort fsync of a directory after a rename (errors ignored: some
   /// file systems cannot sync directories).
   static func syncDirectory(_ dir: String) {

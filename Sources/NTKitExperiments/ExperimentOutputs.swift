@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import NTKit
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -23,13 +24,7 @@ public enum ExperimentOutputs {
     guard POSIXFile.isDirectory(directory) else {
       throw NTKitError.io(path: directory, reason: "not a folder")
     }
-    do {
-      let (fd, probe) = try TemporaryFile.create(for: directory + "/probe", readWrite: false)
-      close(fd)
-      unlink(probe)
-    } catch {
-      throw NTKitError.io(path: directory, reason: "the output folder is not writable")
-    }
+    try AtomicFile.checkWritable(directory: directory)
   }
 
   // MARK: Formatting
