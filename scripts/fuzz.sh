@@ -22,7 +22,13 @@ esac
 B=.build-fuzz
 swift build --build-path "$B" -c release -Xswiftc -sanitize=fuzzer --target NTKit >"$B.log" 2>&1 || { cat "$B.log" >&2; exit 1; }
 R="$B/release"
-objects=$(find "$R/NTKit.build" "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" "$R/NTKitKernels.build" -name '*.o' | sort)
+# Swift objects of this build only (a stale .o of a file since moved would clash), then the C ones.
+swift_objects() {
+  grep -o '"object": *"[^"]*"' "$R/$1.build/output-file-map.json" | sed 's/.*: *"//; s/"$//' | while read -r o; do
+    [ -f "$o" ] && echo "$o"
+  done
+}
+objects="$(swift_objects NTKit) $(swift_objects NTKitKernels) $(find "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" -name '*.o' | sort)"
 if [ ! -x "$B/ntk-fuzz" ] || [ -n "$(find Tests/Fuzz/NTKitFuzz.swift $objects -newer "$B/ntk-fuzz" | head -1)" ]; then
   swiftc -O -sanitize=fuzzer -parse-as-library -module-name NTKitFuzz Tests/Fuzz/NTKitFuzz.swift \
     -I "$R/Modules" -I "$R" -I Sources/COpenBLAS -I Sources/COpenCL \

@@ -1,8 +1,8 @@
 // libFuzzer target for NTKit's parsers (issue 16): npy, safetensors, model
 // spec JSON and CSV. Built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer`
 // against an instrumented NTKit; the parser is chosen by NTK_FUZZ_TARGET.
-// Every input goes through the same entry point the CLI uses (a path), via an
-// in-memory file (memfd), so the checks on sizes and offsets are exercised
+// Every input goes through the same entry point the CLI uses (a path), via a
+// scratch file in /dev/shm, so the checks on sizes and offsets are exercised
 // exactly as for a file on disk. Any thrown NTKitError is a correct refusal;
 // a crash, trap, hang or sanitizer report is a finding.
 import NTKit
@@ -23,19 +23,26 @@ nonisolated(unsafe) var target: FuzzTarget = {
   return t
 }()
 
-nonisolated(unsafe) var memfd: Int32 = -1
+nonisolated(unsafe) var scratchPath = ""
+nonisolated(unsafe) var scratch: Int32 = -1
 
-/// The input as a regular in-memory file; its /proc path.
+/// The input as a regular file (in /dev/shm when there is one); its path.
 func fileHolding(_ data: UnsafePointer<UInt8>, _ size: Int) -> String {
-  if memfd < 0 { memfd = memfd_create("ntk-fuzz", 0) }
-  ftruncate(memfd, 0)
+  if scratch < 0 {
+    let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+    scratchPath = "\(base)/ntk-fuzz-\(getpid()).input"
+    scratch = open(scratchPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    if scratch < 0 { abort() }
+    atexit { unlink(scratchPath) }
+  }
+  if ftruncate(scratch, off_t(size)) != 0 { abort() }
   var done = 0
   while done < size {
-    let n = pwrite(memfd, data + done, size - done, off_t(done))
+    let n = pwrite(scratch, data + done, size - done, off_t(done))
     if n <= 0 { abort() }
     done += n
   }
-  return "/proc/self/fd/\(memfd)"
+  return scratchPath
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

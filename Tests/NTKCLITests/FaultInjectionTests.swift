@@ -338,6 +338,15 @@ final class FaultInjectionTests: XCTestCase {
       assertFails(f, status: 1, ["f.npy", "non-finite"])
       XCTAssertFalse(exists(path("f.npy")))
     }
+    // w_std 1e300 (inf as float32) and a scaler std of 1e-300.
+    try #"{"input_shape": [7], "parameterization": "ntk", "layers": [{"type": "dense", "units": 8, "w_std": 1e300}, {"type": "relu"}, {"type": "dense", "units": 1}]}"#
+      .write(toFile: path("wstd.json"), atomically: true, encoding: .utf8)
+    assertFails(try ntk(["gram", "--model", path("wstd.json"), "--seed", "0", "--inputs", path("x.npy"), "--device", "cpu", "--out", path("k.npy")]),
+                status: 1, ["k.npy", "non-finite"])
+    try #"{"columns": [], "mean": [0, 0, 0, 0, 0, 0, 0], "std": [1e-300, 1, 1, 1, 1, 1, 1]}"#.write(toFile: path("sc.json"), atomically: true, encoding: .utf8)
+    assertFails(try ntk(["gram", "--model", path("m.json"), "--seed", "0", "--inputs", path("x.npy"), "--scaler", path("sc.json"), "--device", "cpu", "--out", path("k.npy")]),
+                status: 1, ["k.npy", "non-finite"])
+    XCTAssertFalse(exists(path("k.npy")))
     // lp with a tiny p overflows: an error, nothing picked by index order.
     let s = try ntk(select + ["--distance", "lp:1e-30", "--generic", "--out", path("p.npy")])
     assertFails(s, status: 1, ["distance"])
