@@ -42,7 +42,9 @@ void ntk_signals_install(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocking read/write returns EINTR and the loop polls
+  // SA_RESTART: no read or write fails with EINTR (inputs are regular files,
+  // so nothing blocks for long; long loops poll the flag instead).
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);

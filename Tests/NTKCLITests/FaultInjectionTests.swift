@@ -128,6 +128,8 @@ final class FaultInjectionTests: XCTestCase {
     var info = stat()
     XCTAssertEqual(stat("/dev/null", &info), 0)
     XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/null must stay a device")
+    // Several outputs may all be discarded in /dev/null.
+    XCTAssertEqual(try ntk(train + ["--out", "/dev/null", "--history", "/dev/null"]).status, 0)
     // A full device: the failed write is an error, not "wrote".
     assertFails(try ntk(gram + ["--out", "/dev/full"]), status: 1, ["/dev/full", "No space left"])
     // A FIFO as output or input: refused at once, never blocking.

@@ -30,7 +30,6 @@ public enum AtomicFile {
         if readWrite {
           throw NTKitError.io(path: path, reason: "is a device; this output is written through a memory map and needs a regular file")
         }
-        if claim { try OutputTransaction.claim(path) }
         let fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)
         if fd < 0 { throw NTKitError.io(path: path, reason: "cannot open the device for writing: \(POSIXFile.errnoText())") }
         return StagedOutput(target: path, temporary: nil, fd: fd)

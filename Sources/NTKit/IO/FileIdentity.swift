@@ -22,6 +22,13 @@ public enum FileIdentity {
     return "path:\(dir)/\(base)"
   }
 
+  /// True for an existing character device (`/dev/null`): several outputs may
+  /// be discarded there.
+  static func isCharacterDevice(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR
+  }
+
   /// A file a command reads or writes, with the flag that names it.
   public struct Role: Sendable {
     public var flag: String
@@ -45,7 +52,7 @@ public enum FileIdentity {
         if allowed.contains(where: { $0.input == input.flag && $0.output == out.flag }) { continue }
         return "\(out.flag) \(out.path) is the same file as \(input.flag) \(input.path): writing it would destroy the input; choose another output file"
       }
-      if let (other, _) = seen.first(where: { $0.1 == k }) {
+      if !isCharacterDevice(out.path), let (other, _) = seen.first(where: { $0.1 == k }) {
         return "\(out.flag) \(out.path) is the same file as \(other.flag) \(other.path): each output needs its own file"
       }
       seen.append((out, k))
