@@ -9,6 +9,8 @@ let package = Package(
   products: [
     .library(name: "NTKit", targets: ["NTKit"]),
     .executable(name: "ntk", targets: ["ntk"]),
+    // The C ABI for in-process callers (the Python package `python/ntkit`).
+    .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +50,11 @@ let package = Package(
         .swiftLanguageMode(.v5),
         .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
       ]),
+
+    // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
+    .target(
+      name: "NTKitC", dependencies: ["NTKit"], path: "Sources/NTKitC",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Command-line tool
     .executableTarget(
