@@ -195,3 +195,31 @@ def named_tensor_args(names: Sequence[str], arrays: Sequence[np.ndarray]) -> tup
 
 __all__ = ["lib", "library_path", "call", "take_json", "take_string", "options", "ptr", "shape_array",
            "named_tensor_args", "c_double"]
+
+
+# PoCL (the CPU OpenCL platform) loads its own LLVM; TensorFlow exports LLVM symbols
+# process-wide, and a PoCL loaded after it crashes the interpreter inside LLVM's
+# static initialisers. Loaded before TensorFlow it works. So: once TensorFlow is
+# imported and OpenCL was never probed, "auto" means the CPU and an explicit OpenCL
+# device is refused with an error instead of a crash.
+_opencl_probed = False
+_LLVM_CLASHING_MODULES = ("tensorflow",)
+
+
+def resolve_device(device: str) -> tuple[str, list[str]]:
+    """The device name to pass to the engine, and warnings to show."""
+    global _opencl_probed
+    if not isinstance(device, str):
+        raise NTKitError(f"device must be a string (auto, cpu, opencl, opencl:P:D), found {device!r}")
+    if device == "cpu" or _opencl_probed:
+        return device, []
+    clash = next((m for m in _LLVM_CLASHING_MODULES if m in __import__("sys").modules), None)
+    if clash is None:
+        _opencl_probed = True
+        return device, []
+    if device == "auto":
+        return "cpu", [f"ntkit: OpenCL not probed because {clash} is loaded in this process (its LLVM clashes with "
+                       "PoCL's); using the CPU. Import ntkit and make one call before importing it to use OpenCL."]
+    raise NTKitError(f"device {device}: OpenCL cannot be loaded after {clash} in one process (their LLVM copies "
+                     "clash and would crash the interpreter); use device='cpu', or call ntkit with this device "
+                     f"before importing {clash}")

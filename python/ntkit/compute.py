@@ -44,13 +44,15 @@ def forward(model: ModelLike, params: ParamsLike, x: Any, *, precision: Literal[
       device: ``"auto"``, ``"cpu"``, ``"opencl"`` or ``"opencl:P:D"``.
     """
     m = as_model(model)
+    _dev, _warnings = _lib.resolve_device(device)
+    _warn({"warnings": _warnings})
     theta = _theta(m, params, seed)
     xs = as_inputs(x, "x")
     out = np.empty((xs.shape[0], m.outputs), dtype=precision_dtype(precision))
     info = c_void_p()
     shape = _lib.shape_array(xs)
     _lib.call("ntk_forward", m._handle, _lib.ptr(theta), _lib.ptr(xs), _lib.ptr(shape), c_int64(xs.ndim),
-              _lib.options(precision=precision, device=device), _lib.ptr(out), ctypes.byref(info),
+              _lib.options(precision=precision, device=_dev), _lib.ptr(out), ctypes.byref(info),
               keep=(theta, xs, shape, out))
     _warn(_lib.take_json(info) or {})
     return out
@@ -65,6 +67,8 @@ def jacobian(model: ModelLike, params: ParamsLike, x: Any, *, precision: Literal
     held in memory: use ``ntk`` for large N.
     """
     m = as_model(model)
+    _dev, _warnings = _lib.resolve_device(device)
+    _warn({"warnings": _warnings})
     theta = _theta(m, params, seed)
     xs = as_inputs(x, "x")
     dtype = precision_dtype(precision)
@@ -77,7 +81,7 @@ def jacobian(model: ModelLike, params: ParamsLike, x: Any, *, precision: Literal
     info = c_void_p()
     shape = _lib.shape_array(xs)
     _lib.call("ntk_jacobian", m._handle, _lib.ptr(theta), _lib.ptr(xs), _lib.ptr(shape), c_int64(xs.ndim),
-              _lib.options(precision=precision, device=device, memory_budget=memory_budget), _lib.ptr(out),
+              _lib.options(precision=precision, device=_dev, memory_budget=memory_budget), _lib.ptr(out),
               ctypes.byref(info), keep=(theta, xs, shape, out))
     _warn(_lib.take_json(info) or {})
     return out
@@ -106,6 +110,8 @@ def ntk(model: ModelLike, params: ParamsLike, x1: Any, x2: Any = None, *, mode: 
     Θ is written by the engine directly into the returned array (no copy).
     """
     m = as_model(model)
+    _dev, _warnings = _lib.resolve_device(device)
+    _warn({"warnings": _warnings})
     theta = _theta(m, params, seed)
     xs1 = as_inputs(x1, "x1")
     xs2 = None if x2 is None else as_inputs(x2, "x2")
@@ -123,7 +129,7 @@ def ntk(model: ModelLike, params: ParamsLike, x1: Any, x2: Any = None, *, mode: 
     info = c_void_p()
     _lib.call("ntk_gram", m._handle, _lib.ptr(theta), _lib.ptr(xs1), _lib.ptr(s1), c_int64(xs1.ndim),
               _lib.ptr(xs2), _lib.ptr(s2), c_int64(0 if xs2 is None else xs2.ndim),
-              _lib.options(mode=mode, precision=precision, device=device, memory_budget=memory_budget,
+              _lib.options(mode=mode, precision=precision, device=_dev, memory_budget=memory_budget,
                            block_size=block_size),
               _lib.ptr(out), c_int64(out.size), ctypes.byref(info), keep=(theta, xs1, xs2, s1, s2, out))
     details = _lib.take_json(info) or {}

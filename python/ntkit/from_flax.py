@@ -72,7 +72,7 @@ def _probe_callable(fn: Any, h: np.ndarray, where: str) -> tuple[dict, np.ndarra
                 if np.all(np.abs(fz - ref(z)) <= tol):
                     return {"type": name}, out.astype(np.float32)
             # leaky_relu with slope alpha = -f(-1)
-            alpha = float(-np.asarray(fn(jnp.asarray([-1.0], dtype=jnp.float32)))[0])
+            alpha = _leaky_slope(fn, jnp)
             ref = np.where(z >= 0, z, alpha * z)
             if np.all(np.abs(fz - ref) <= tol) and alpha != 0:
                 return {"type": "leaky_relu", "alpha": alpha}, out.astype(np.float32)
@@ -84,6 +84,16 @@ def _probe_callable(fn: Any, h: np.ndarray, where: str) -> tuple[dict, np.ndarra
                          f"({', '.join(list(_ACTIVATIONS) + ['leaky_relu'])}){hint}")
     raise NTKitError(f"{where}: maps {list(h.shape)} to {list(out.shape)}; not a supported layer "
                      "(dense, conv, avg_pool, flatten or an activation)")
+
+
+def _leaky_slope(fn: Any, jnp: Any) -> float:
+    """The slope of a leaky ReLU: its ``negative_slope`` argument when visible (Flax/JAX
+    default 0.01), else −f(−1) rounded to the shortest decimal that float32 reads back."""
+    base = fn.func if isinstance(fn, functools.partial) else fn
+    if getattr(base, "__name__", "") == "leaky_relu":
+        kw = fn.keywords if isinstance(fn, functools.partial) else {}
+        return float(kw.get("negative_slope", 0.01))
+    return float(str(np.float32(-np.asarray(fn(jnp.asarray([-1.0], dtype=jnp.float32)))[0])))
 
 
 def _pair(v: Any, name: str, where: str) -> list[int]:

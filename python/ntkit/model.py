@@ -41,9 +41,11 @@ class Model:
         handle = c_void_p()
         if isinstance(spec, Mapping):
             text, source = json.dumps(spec), "model (dict)"
-        else:
+        elif isinstance(spec, (str, os.PathLike)):
             text = os.fspath(spec)
             source = "model (JSON text)" if text.lstrip().startswith("{") else None
+        else:
+            raise NTKitError(f"model: expected a spec path, JSON text or a dict, found {type(spec).__name__}")
         self._handle: c_void_p | None = None
         _lib.call("ntk_model_create", text.encode("utf-8"), None if source is None else source.encode("utf-8"),
                   ctypes.byref(handle), threaded=False)

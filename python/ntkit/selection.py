@@ -12,6 +12,7 @@ import numpy as np
 from . import _lib
 from ._arrays import as_inputs
 from ._errors import NTKitError
+from .compute import _warn
 from .model import ModelLike, as_model
 
 __all__ = ["select"]
@@ -41,6 +42,8 @@ def select(pool: Any, size: int, method: Literal["rnd", "random", "kcenter"] = "
       return_info: also return the per-step report (indices, distances, seconds).
     """
     x = as_inputs(pool, "pool")
+    _dev, _warnings = _lib.resolve_device(device)
+    _warn({"warnings": _warnings})
     if x.ndim > 2:
         x = x.reshape(x.shape[0], -1)
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
@@ -56,7 +59,7 @@ def select(pool: Any, size: int, method: Literal["rnd", "random", "kcenter"] = "
                            train_batch_size=train_batch_size, threshold=threshold,
                            target_weights=None if target_weights is None else os.fspath(target_weights),
                            predictor_weights=None if predictor_weights is None else os.fspath(predictor_weights),
-                           chunk_rows=chunk_rows, device=device),
+                           chunk_rows=chunk_rows, device=_dev),
               _lib.ptr(indices), ctypes.byref(count), ctypes.byref(info), keep=(x, shape, indices, m))
     details = _lib.take_json(info) or {}
     picked = indices[:count.value]

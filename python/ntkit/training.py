@@ -11,6 +11,7 @@ import numpy as np
 from . import _lib
 from ._arrays import as_inputs
 from ._errors import NTKitError
+from .compute import _warn
 from .model import Model, ModelLike, Params, as_model
 
 __all__ = ["train"]
@@ -58,6 +59,8 @@ def train(model: ModelLike, params: Optional[Mapping[str, Any]], x: Any, y: Any,
     (NaN where not computed).
     """
     m = as_model(model)
+    _dev, _warnings = _lib.resolve_device(device)
+    _warn({"warnings": _warnings})
     theta = m.flatten(m.init(seed)) if params is None else m.flatten(params)
     xs = as_inputs(x, "x")
     ys, labels = _targets(y, xs.shape[0], m.outputs, loss, "y")
@@ -76,7 +79,7 @@ def train(model: ModelLike, params: Optional[Mapping[str, Any]], x: Any, y: Any,
               _lib.ptr(xt), _lib.ptr(st), c_int64(0 if xt is None else xt.ndim), _lib.ptr(yt),
               c_int64(0 if yt is None else yt.size),
               _lib.options(epochs=epochs, lr=lr, loss=loss, optimizer=optimizer, batch_size=batch_size, seed=seed,
-                           device=device, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay),
+                           device=_dev, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay),
               _lib.ptr(out), ctypes.byref(info), keep=(theta, xs, sx, ys, xt, st, yt, out))
     details = _lib.take_json(info) or {}
     records = details.get("epochs", [])
