@@ -25,10 +25,10 @@ let package = Package(
       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
     // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
-    .target(
-      name: "CFastMLP", path: "Sources/CFastMLP",
-      // -Wno-psabi: the baseline clone passes vector types to always-inline helpers only.
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno", "-Wno-psabi"])]),
+    // Floating-point contraction and warnings are set in the C sources
+    // (#pragma clang fp contract, #pragma clang diagnostic): no unsafe flags,
+    // so that other packages can depend on NTKit by version.
+    .target(name: "CFastMLP", path: "Sources/CFastMLP"),
 
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(
@@ -37,19 +37,14 @@ let package = Package(
       resources: [.embedInCode("cl")]),
 
     // MARK: - CPU loops in C (vectorised by clang)
-    .target(
-      name: "CNTKitCPU", path: "Sources/CNTKitCPU",
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+    .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
 
     // MARK: - Library
     .target(
       name: "NTKit",
       dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
-      swiftSettings: [
-        // Raw device pointers cross threads inside documented parallel loops.
-        .swiftLanguageMode(.v5),
-        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-      ]),
+      // Raw device pointers cross threads inside documented parallel loops.
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
     .target(
@@ -70,6 +65,6 @@ let package = Package(
       name: "NTKitTests", dependencies: ["NTKit"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
-    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

@@ -16,16 +16,7 @@ func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: (Range<Int>) ->
   }
 }
 
-/// Number of hardware threads the CPU device uses.
+/// Number of worker threads the CPU device uses (`NTKIT_THREADS`, default the online cores).
 enum CPUThreads {
-  static let count: Int = {
-    #if canImport(Glibc)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 1
-    #endif
-  }()
+  static var count: Int { CPUConfiguration.current.threads }
 }
-#if canImport(Glibc)
-import Glibc
-#endif
