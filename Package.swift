@@ -7,8 +7,10 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
-    // The engine: models, devices, NTK, spectrum, training, selection, and their file formats.
+    // The engine: models, devices, NTK, spectrum, training, selection (re-exports NTKitIO).
     .library(name: "NTKit", targets: ["NTKit"]),
+    // File formats alone: npy (and memory-mapped pools), safetensors, CSV, JSON, scalers, atomic outputs.
+    .library(name: "NTKitIO", targets: ["NTKitIO"]),
     // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
     .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
     // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
@@ -42,10 +44,13 @@ let package = Package(
     // MARK: - CPU loops in C (vectorised by clang)
     .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
 
+    // MARK: - File formats (no BLAS, no OpenCL)
+    .target(name: "NTKitIO", swiftSettings: [.swiftLanguageMode(.v5)]),
+
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
+      dependencies: ["NTKitIO", "COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
       // Raw device pointers cross threads inside documented parallel loops.
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
