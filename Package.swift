@@ -16,6 +16,8 @@ let package = Package(
     // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
     .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
+    // The C ABI for in-process callers (the Python package `python/ntkit`).
+    .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +59,11 @@ let package = Package(
     // MARK: - Experiments and benchmarks, on top of the engine
     .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
+    .target(
+      name: "NTKitC", dependencies: ["NTKit"], path: "Sources/NTKitC",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Command-line tool
     .executableTarget(
