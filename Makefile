@@ -22,9 +22,9 @@ demo: release
 	.build/release/ntk demo
 
 test: deps
-	swift build --product ntk
 	swift build --build-tests
 	swift test --skip-build
+	scripts/consumer-check.sh
 	$(MAKE) --no-print-directory test-python
 
 # The Python package (python/ntkit) against the debug libntkit_c, in .venv-py/

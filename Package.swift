@@ -7,7 +7,14 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
+    // The engine: models, devices, NTK, spectrum, training, selection (re-exports NTKitIO).
     .library(name: "NTKit", targets: ["NTKit"]),
+    // File formats alone: npy (and memory-mapped pools), safetensors, CSV, JSON, scalers, atomic outputs.
+    .library(name: "NTKitIO", targets: ["NTKitIO"]),
+    // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
+    .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
+    // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
+    .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
     // The C ABI for in-process callers (the Python package `python/ntkit`).
     .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
@@ -39,12 +46,19 @@ let package = Package(
     // MARK: - CPU loops in C (vectorised by clang)
     .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
 
+    // MARK: - File formats (no BLAS, no OpenCL)
+    .target(name: "NTKitIO", swiftSettings: [.swiftLanguageMode(.v5)]),
+
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
+      dependencies: ["NTKitIO", "COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
       // Raw device pointers cross threads inside documented parallel loops.
       swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - Experiments and benchmarks, on top of the engine
+    .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
     .target(
@@ -55,14 +69,14 @@ let package = Package(
     .executableTarget(
       name: "ntk",
       dependencies: [
-        "NTKit",
+        "NTKit", "NTKitExperiments", "NTKitBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Tests
     .testTarget(
-      name: "NTKitTests", dependencies: ["NTKit"],
+      name: "NTKitTests", dependencies: ["NTKit", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -1,3 +1,4 @@
+import NTKit
 /// Settings of the Section 3.2 experiment (starting NTK trace/entropy vs test loss).
 public struct CorrelateSettings: Sendable {
   /// The trained architecture (its parameterization is the one used).

@@ -1,3 +1,4 @@
+import NTKit
 /// The benchmark harness shared by `ntk bench` and `Benchmarks/`: the
 /// machine's SGEMM rate and the trace NTK of the paper's nets, timed in
 /// process (compute only; `ntk gram` timed as a whole process is in

@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// Thin, throwing wrappers over the POSIX calls the file formats use.
-enum POSIXFile {
+public enum POSIXFile {
   /// The text of the current `errno`, e.g. "No such file or directory".
-  static func errnoText(_ code: Int32 = errno) -> String {
+  public static func errnoText(_ code: Int32 = errno) -> String {
     guard let text = strerror(code) else { return "error \(code)" }
     return String(cString: text)
   }
@@ -78,7 +78,7 @@ enum POSIXFile {
   }
 
   /// True if `path` names an existing directory.
-  static func isDirectory(_ path: String) -> Bool {
+  public static func isDirectory(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
   }

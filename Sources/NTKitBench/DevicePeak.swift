@@ -1,3 +1,4 @@
+import NTKit
 /// The nominal float32 peak of a device, for `ntk bench` to print beside
 /// measured rates. A rate is only meaningful against a peak of the same
 /// device, so the source of the figure is always reported with it.

@@ -204,7 +204,7 @@ public enum NPY {
     return n
   }
 
-  static func write(_ path: String, shape: [Int], dtype: NPYDType, count: Int, raw: UnsafeRawBufferPointer) throws {
+  public static func write(_ path: String, shape: [Int], dtype: NPYDType, count: Int, raw: UnsafeRawBufferPointer) throws {
     _ = try checkedCount(shape, matching: count, path: path)
     try AtomicFile.write(path) { sink in
       try sink.append(NPYHeader.encode(dtype: dtype, shape: shape))

@@ -1,3 +1,4 @@
+import NTKit
 /// The paper's nets that `ntk bench` times, as in `shared/bench/nt_bench.py`.
 public enum BenchmarkNets {
   public struct Case: Sendable {

@@ -1,3 +1,4 @@
+import NTKit
 /// The bundled data sets of the paper's experiments, split into a selection
 /// pool (the training data) and a fixed test set.
 public enum ExperimentDataset: String, Sendable, CaseIterable {

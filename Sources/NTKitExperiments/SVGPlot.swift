@@ -1,3 +1,4 @@
+import NTKit
 /// One data series of an `SVGPlot`.
 public struct PlotSeries: Sendable {
   public enum Style: Sendable { case markers, line, lineAndMarkers }

@@ -1,3 +1,4 @@
+import NTKit
 /// The RND benchmark behind `ntk bench --rnd`: the speed peer's settings
 /// (`../shared/bench/rnd_jax.py`: target and predictor 8→32→32→32→1 ReLU,
 /// LeCun init, Adam lr 1e-3, 50 warm-start full-batch epochs, mse), timed in
@@ -89,19 +90,12 @@ public enum RNDBench {
     var request = SelectionRequest(pool: source, method: .rnd, size: t + repeats)
     request.model = peerModel(features: source.rowLength)
     request.epochs = epochs
-    let selector: StepSelector
-    let fast = try FastRNDSelector.make(request, device: device)
-    selector = try fast ?? RNDSelector(request, device: device)
     // The target set: T points spread over the pool (the picks' identity does not change the cost).
-    try selector.restore((0..<t).map { $0 * (n / max(t, 1)) }, predictor: nil)
-    var evaluation = Double.infinity, training = Double.infinity
-    for k in 0..<repeats {
-      let r = try selector.step(number: k + 1, count: 1, retrain: true)
-      evaluation = min(evaluation, r.evaluation)
-      training = min(training, r.training)
-    }
+    let timing = try RNDStepTiming.measure(request, device: device, restoring: (0..<t).map { $0 * (n / max(t, 1)) },
+                                           repeats: repeats)
     let flops = try forwardFlopsPerPoint(request.model!) * Double(n)
-    return StepResult(poolSize: n, trainingSetSize: t, evaluationSeconds: evaluation, trainingSeconds: training,
-                      gemmBoundSeconds: flops / (sgemmGflops * 1e9), fastPath: fast != nil)
+    return StepResult(poolSize: n, trainingSetSize: t, evaluationSeconds: timing.evaluationSeconds,
+                      trainingSeconds: timing.trainingSeconds, gemmBoundSeconds: flops / (sgemmGflops * 1e9),
+                      fastPath: timing.fastPath)
   }
 }

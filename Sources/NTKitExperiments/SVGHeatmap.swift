@@ -1,3 +1,4 @@
+import NTKit
 /// Correlation matrices as heatmaps, side by side (the paper's Figure 3):
 /// each cell coloured on a diverging scale from −1 (blue) through 0 (white)
 /// to +1 (red), with its value printed; nil entries (a constant variable) grey.

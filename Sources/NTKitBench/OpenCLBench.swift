@@ -1,3 +1,4 @@
+import NTKit
 /// Micro-benchmarks shared by `ntk bench` and the tests.
 public enum OpenCLBench {
   /// Float32 GEMM throughput of `device` on n×n·n×n, in GFLOP/s: one warm-up

@@ -1,3 +1,4 @@
+import NTKit
 import COpenBLAS
 import Dispatch
 
@@ -33,7 +34,7 @@ public enum ExperimentRunner {
   }
 
   /// Number of CPU cores (the default `--jobs`).
-  public static var cores: Int { CPUThreads.count }
+  public static var cores: Int { CPUConfiguration.current.threads }
 
   /// The NTK collective variables of `inputs` under `network`/`parameters`
   /// (trace NTK, exact spectrum), then `epochs` of Adam on `(inputs, targets)`

@@ -1,3 +1,4 @@
+import NTKit
 /// The README's main job on the bundled Fuel data (Auto MPG): RND against
 /// random selection (the paper's Section 3.3 at two sizes), with the starting
 /// NTK collective variables of the chosen sets and of the whole pool.

@@ -1,3 +1,4 @@
+import NTKit
 /// Layout and drawing of one `SVGPlot` panel (the SVG body, without `<svg>`).
 extension SVGPlot {
   private struct Point { var i: Int; var x: Double; var y: Double }

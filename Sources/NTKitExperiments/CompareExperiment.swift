@@ -1,3 +1,4 @@
+import NTKit
 /// Settings of the Section 3.3 experiment (RND vs random vs k-center selection).
 public struct CompareSettings: Sendable {
   /// The trained architecture (Table A1 nets; its parameterization is the one used).
