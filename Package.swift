@@ -7,13 +7,17 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
-    // The engine: models, devices, NTK, spectrum, training, selection, and their file formats.
+    // The engine: models, devices, NTK, spectrum, training, selection (re-exports NTKitIO).
     .library(name: "NTKit", targets: ["NTKit"]),
+    // File formats alone: npy (and memory-mapped pools), safetensors, CSV, JSON, scalers, atomic outputs.
+    .library(name: "NTKitIO", targets: ["NTKitIO"]),
     // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
     .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
     // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
     .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
+    // The C ABI for in-process callers (the Python package `python/ntkit`).
+    .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,16 +49,24 @@ let package = Package(
     // MARK: - Signal handling and guarded reads in C (async-signal-safe parts of the output-commit layer)
     .target(name: "CNTKitSafety", path: "Sources/CNTKitSafety"),
 
+    // MARK: - File formats (no BLAS, no OpenCL)
+    .target(name: "NTKitIO", dependencies: ["CNTKitSafety"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
+      dependencies: ["NTKitIO", "COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
       // Raw device pointers cross threads inside documented parallel loops.
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Experiments and benchmarks, on top of the engine
     .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
+    .target(
+      name: "NTKitC", dependencies: ["NTKit"], path: "Sources/NTKitC",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Command-line tool
     .executableTarget(
@@ -67,7 +79,7 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(
-      name: "NTKitTests", dependencies: ["NTKit", "NTKitExperiments", "NTKitBench"],
+      name: "NTKitTests", dependencies: ["NTKit", "NTKitIO", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -28,7 +28,7 @@ swift_objects() {
     [ -f "$o" ] && echo "$o"
   done
 }
-objects="$(swift_objects NTKit) $(swift_objects NTKitKernels) $(find "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" -name '*.o' | sort)"
+objects="$(swift_objects NTKitIO) $(swift_objects NTKit) $(swift_objects NTKitKernels) $(find "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" -name '*.o' | sort)"
 if [ ! -x "$B/ntk-fuzz" ] || [ -n "$(find Tests/Fuzz/NTKitFuzz.swift $objects -newer "$B/ntk-fuzz" | head -1)" ]; then
   swiftc -O -sanitize=fuzzer -parse-as-library -module-name NTKitFuzz Tests/Fuzz/NTKitFuzz.swift \
     -I "$R/Modules" -I "$R" -I Sources/COpenBLAS -I Sources/COpenCL \

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NTKit
+@testable import NTKitIO
 import NTKitBench
 #if canImport(Glibc)
 import Glibc

@@ -207,8 +207,8 @@ public enum NPY {
     return n
   }
 
-  static func write(_ path: String, shape: [Int], dtype: NPYDType, count: Int, raw: UnsafeRawBufferPointer,
-                    checkFinite: Bool = true) throws {
+  public static func write(_ path: String, shape: [Int], dtype: NPYDType, count: Int, raw: UnsafeRawBufferPointer,
+                           checkFinite: Bool = true) throws {
     _ = try checkedCount(shape, matching: count, path: path)
     let rowLength = shape.count > 1 ? shape.dropFirst().reduce(1, *) : 1
     if !checkFinite {
