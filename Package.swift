@@ -9,6 +9,8 @@ let package = Package(
   products: [
     .library(name: "NTKit", targets: ["NTKit"]),
     .executable(name: "ntk", targets: ["ntk"]),
+    // `mpirun -n P ntk-mpi gram|stats|select`: needs OpenMPI and ScaLAPACK; `ntk` and the library do not.
+    .executable(name: "ntk-mpi", targets: ["ntk-mpi"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -56,6 +58,26 @@ let package = Package(
         "NTKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - MPI command-line tool (OpenMPI + ScaLAPACK; only ntk-mpi depends on these)
+    .systemLibrary(
+      name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin", "libscalapack-openmpi-dev"])]),
+    .target(
+      name: "CNTKitMPI", dependencies: ["CMPI"], path: "Sources/CNTKitMPI",
+      linkerSettings: [.linkedLibrary("scalapack-openmpi")]),
+    // Distributed gram/stats/select over MPI (the logic; ntk-mpi only parses and prints).
+    .target(
+      name: "NTKitMPI", dependencies: ["NTKit", "CNTKitMPI", "COpenBLAS"], path: "Sources/NTKitMPI",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+    .executableTarget(
+      name: "ntk-mpi",
+      dependencies: [
+        "NTKit", "NTKitMPI", "COpenBLAS",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/ntk-mpi",
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Tests
