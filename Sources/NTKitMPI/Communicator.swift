@@ -147,3 +147,12 @@ public final class Communicator: @unchecked Sendable {
 public func evenShare(_ count: Int, parts: Int, part: Int) -> Range<Int> {
   (count * part / parts)..<(count * (part + 1) / parts)
 }
+
+extension Communicator: SelectionCollectives {
+  /// True on every rank when `local` is true on some rank (one allreduce).
+  public func any(_ local: Bool) throws -> Bool {
+    var v: Int64 = local ? 1 : 0
+    try check(ntkmpi_allreduce_i64(&v, 1, 2), "MPI_Allreduce")
+    return v != 0
+  }
+}
