@@ -86,5 +86,7 @@ let package = Package(
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "NTKCLITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    // Runs `mpirun -n P ntk-mpi` against `ntk` (both built by `make test`).
+    .testTarget(name: "NTKMPITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

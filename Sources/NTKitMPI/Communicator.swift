@@ -81,7 +81,7 @@ public final class Communicator: @unchecked Sendable {
     if rank != failed { bytes = [UInt8](repeating: 0, count: Int(length)) }
     if length > 0 { try check(bytes.withUnsafeMutableBytes { ntkmpi_bcast($0.baseAddress!, length, Int32(failed)) }, "MPI_Bcast") }
     let text = String(decoding: bytes, as: UTF8.self)
-    throw CollectiveFailure(message: failed == 0 || text == "interrupted" ? text : "rank \(failed): \(text)",
+    throw CollectiveFailure(message: text,
                             interrupted: flags[1] != 0)
   }
 

@@ -1,5 +1,9 @@
 import NTKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `ntk-mpi gram`: the empirical NTK Θ(X₁, X₂) computed by all ranks and
 /// written to one `.npy` with MPI-IO.
 ///
@@ -73,6 +77,8 @@ public enum DistributedGram {
     options.memoryBudget = memoryBudget - tileBytes
     options.isCancelled = { Communicator.interrupted }
 
+    // Test hook: this rank fails in its first round, the others do not.
+    let failingRank = getenv("NTKIT_MPI_TEST_FAIL_RANK").flatMap { Int(String(cString: $0)) }
     let out = try CollectiveOutput(comm, path: path)
     do {
       let header = NPY.headerBytes(dtype: precision == .f32 ? .float32 : .float64, shape: shape)
@@ -86,6 +92,9 @@ public enum DistributedGram {
           let t = round < mine.count ? mine[round] : nil
           let r = (t?.rows.count ?? 0) * mult, c = (t?.columns.count ?? 0) * mult
           try comm.agree {
+            if round == 0, failingRank == comm.rank {
+              throw NTKitError.io(path: path, reason: "injected failure on rank \(comm.rank) (NTKIT_MPI_TEST_FAIL_RANK)")
+            }
             guard let t else { return }
             let a = rowsOf(inputs1, t.rows)
             let b = t.isDiagonal ? nil : rowsOf(inputs2 ?? inputs1, t.columns)

@@ -44,16 +44,17 @@ public enum DistributedStats {
     }
   }
 
-  /// The first NaN/Inf (lowest row-major index over all ranks) as every rank's error.
+  /// The first NaN/Inf (lowest row-major index over all ranks) as every
+  /// rank's error, in `ntk stats`'s words, reported by the rank that holds it.
   static func checkFinite(comm: Communicator, path: String, n: Int, firstBad: (index: Int, value: Double)?) throws {
     var flat: [Int64] = [Int64(firstBad?.index ?? Int.max)]
     try comm.check(ntkmpi_allreduce_i64(&flat, 1, 1), "MPI_Allreduce")
     guard flat[0] != Int64(Int.max) else { return }
-    let owner = firstBad.map { Int64($0.index) == flat[0] } ?? false
-    var value = [owner ? firstBad!.value : -Double.infinity]
-    try comm.check(ntkmpi_allreduce_f64(&value, 1, 2), "MPI_Allreduce")
-    let i = Int(flat[0])
-    throw NTKitError.nonFinite(path: path, detail: "at row \(i / n), column \(i % n) (\(value[0]))")
+    try comm.agree {
+      if let bad = firstBad, Int64(bad.index) == flat[0] {
+        throw NTKitError.nonFinite(path: path, detail: "first at row \(bad.index / n), column \(bad.index % n) (0-based): \(bad.value)")
+      }
+    }
   }
 
   static func exact(comm: Communicator, file: MPIFile, header: NPYFileHeader, n: Int) throws -> CollectiveVariables {

@@ -2,6 +2,10 @@ import ArgumentParser
 import NTKit
 import NTKitMPI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `ntk-mpi select`: `ntk select`'s flags and outputs; the pool is sharded by
 /// rows over the ranks (`ShardedSelection`), picks equal `ntk select`'s.
 struct MPISelectCommand: ParsableCommand {
@@ -23,12 +27,15 @@ struct MPISelectCommand: ParsableCommand {
       return (source, try f.makeRequest(source))
     }
     let bar = rootProgress("ntk-mpi select", total: f.size, unit: " points")
+    // Test hook, as in ntk select: behave as if Ctrl-C came after this many steps.
+    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
+    var steps = 0
     let result: SelectionResult
     do {
       result = try world.agree {
         try ShardedSelection.run(request, collectives: world, checkpointWriter: world.isRoot,
-                                 progress: { p in bar?.update(p.picks, total: p.size) },
-                                 isInterrupted: { Communicator.interrupted })
+                                 progress: { p in steps += 1; bar?.update(p.picks, total: p.size) },
+                                 isInterrupted: { Communicator.interrupted || (stopAfter.map { steps >= $0 } ?? false) })
       }
     } catch let failure as CollectiveFailure {
       bar?.finish()
