@@ -212,6 +212,18 @@ done:
   return rc;
 }
 
+int ntkmpi_file_write_block(void *handle, int64_t disp, int elem, int64_t rows, int64_t cols,
+                            int64_t r0, int64_t c0, int64_t nr, int64_t nc, const void *buffer) {
+  (void)rows;
+  const char *p = buffer;
+  for (int64_t r = 0; r < nr; r++) {
+    int64_t offset = disp + ((r0 + r) * cols + c0) * elem;
+    int rc = ntkmpi_file_write_at(handle, offset, p + r * nc * elem, nc * elem);
+    if (rc != MPI_SUCCESS) return rc;
+  }
+  return MPI_SUCCESS;
+}
+
 int ntkmpi_file_read_block_cyclic(void *handle, int64_t disp, int elem, int n, int nb, int nprow, int npcol,
                                   int myrow, int mycol, void *local, int64_t local_count) {
   MPI_File f = *(MPI_File *)handle;

@@ -29,6 +29,9 @@ public enum DistributedGram {
     public var plan: GramPlan
     /// Bytes this rank held for tiles (tile + transpose).
     public var tileBytes: Int
+    /// This rank's seconds computing its tiles, and in the collective writes (waits included).
+    public var computeSeconds: Double = 0
+    public var writeSeconds: Double = 0
   }
 
   public static func run(comm: Communicator, model: LoadedModel, inputs1: Tensor, inputs2: Tensor?,
@@ -80,6 +83,11 @@ public enum DistributedGram {
     // Test hook: this rank fails in its first round, the others do not.
     let failingRank = getenv("NTKIT_MPI_TEST_FAIL_RANK").flatMap { Int(String(cString: $0)) }
     let out = try CollectiveOutput(comm, path: path)
+    var computeSeconds = 0.0, writeSeconds = 0.0
+    // Tiles go out with MPI_File_write_all on subarray views; NTKIT_MPI_WRITE=rows writes them
+    // row by row with independent writes instead (each row contiguous; for file systems where
+    // collective buffering costs more than it saves).
+    let collective = getenv("NTKIT_MPI_WRITE").map { String(cString: $0) } != "rows"
     do {
       let header = NPY.headerBytes(dtype: precision == .f32 ? .float32 : .float64, shape: shape)
       try comm.agree { if comm.isRoot { try header.withUnsafeBytes { try out.file.write(at: 0, $0) } } }
@@ -91,6 +99,7 @@ public enum DistributedGram {
         for round in 0..<rounds {
           let t = round < mine.count ? mine[round] : nil
           let r = (t?.rows.count ?? 0) * mult, c = (t?.columns.count ?? 0) * mult
+          let t0 = Communicator.now
           try comm.agree {
             if round == 0, failingRank == comm.rank {
               throw NTKitError.io(path: path, reason: "injected failure on rank \(comm.rank) (NTKIT_MPI_TEST_FAIL_RANK)")
@@ -105,14 +114,23 @@ public enum DistributedGram {
               for i in 0..<r { for j in 0..<c { mirror[j * r + i] = buffer[i * c + j] } }
             }
           }
+          let t1 = Communicator.now
+          computeSeconds += t1 - t0
+          defer { writeSeconds += Communicator.now - t1 }
           try comm.agree {
-            try out.file.writeBlock(disp: header.count, elementSize: elem, rows: rows, columns: columns,
-                                    at: (t?.rows.lowerBound ?? 0) * mult, (t?.columns.lowerBound ?? 0) * mult,
-                                    blockRows: r, blockColumns: c, buffer.baseAddress)
+            func put(_ r0: Int, _ c0: Int, _ nr: Int, _ nc: Int, _ data: UnsafeRawPointer?) throws {
+              if collective {
+                try out.file.writeBlock(disp: header.count, elementSize: elem, rows: rows, columns: columns,
+                                        at: r0, c0, blockRows: nr, blockColumns: nc, data)
+              } else {
+                try out.file.writeBlockRows(disp: header.count, elementSize: elem, rows: rows, columns: columns,
+                                            at: r0, c0, blockRows: nr, blockColumns: nc, data)
+              }
+            }
+            let i0 = (t?.rows.lowerBound ?? 0) * mult, j0 = (t?.columns.lowerBound ?? 0) * mult
+            try put(i0, j0, r, c, buffer.baseAddress)
             let mirrored = t?.isMirrored == true
-            try out.file.writeBlock(disp: header.count, elementSize: elem, rows: rows, columns: columns,
-                                    at: (t?.columns.lowerBound ?? 0) * mult, (t?.rows.lowerBound ?? 0) * mult,
-                                    blockRows: mirrored ? c : 0, blockColumns: mirrored ? r : 0, mirror.baseAddress)
+            try put(j0, i0, mirrored ? c : 0, mirrored ? r : 0, mirror.baseAddress)
           }
           progress?(round + 1, rounds)
         }
@@ -125,7 +143,7 @@ public enum DistributedGram {
     }
     return Report(seconds: Communicator.now - start, tileSize: tile, tiles: schedule.tiles.count, myTiles: mine.count,
                   flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric), loads: schedule.loads, plan: plan,
-                  tileBytes: tileBytes)
+                  tileBytes: tileBytes, computeSeconds: computeSeconds, writeSeconds: writeSeconds)
   }
 
   /// Rows `range` of `x` as a tensor of the same trailing shape.

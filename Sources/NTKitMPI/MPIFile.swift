@@ -43,6 +43,14 @@ public final class MPIFile {
            "MPI_File_write_all")
   }
 
+  /// Independent: this rank's block, one contiguous write per row.
+  public func writeBlockRows(disp: Int, elementSize: Int, rows: Int, columns: Int,
+                             at r0: Int, _ c0: Int, blockRows: Int, blockColumns: Int, _ data: UnsafeRawPointer?) throws {
+    try io(ntkmpi_file_write_block(handle, Int64(disp), Int32(elementSize), Int64(rows), Int64(columns),
+                                   Int64(r0), Int64(c0), Int64(blockRows), Int64(blockColumns), data),
+           "MPI_File_write_at")
+  }
+
   /// Collective contiguous read (each rank its own range, maybe empty).
   public func readAll(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
     try io(ntkmpi_file_read_at_all(handle, Int64(offset), buffer.baseAddress, Int64(buffer.count)), "MPI_File_read_at_all")

@@ -36,6 +36,7 @@ struct MPIGramCommand: ParsableCommand {
       stderrLine("tiles: \(report.tiles) of \(report.tileSize) samples over \(world.size) ranks (rank 0: \(report.myTiles)); "
         + "balance max/mean \(format((loads.max() ?? 0) / max(loads.reduce(0, +) / Double(loads.count), 1), "%.3f")); "
         + "tile buffers \(formatBytes(report.tileBytes)) per rank")
+      stderrLine("rank 0: compute \(format(report.computeSeconds, "%.3f")) s, collective writes \(format(report.writeSeconds, "%.3f")) s")
     }
     let gflops = report.flops / report.seconds / 1e9
     let n2 = x2?.rows ?? x1.rows, m = loaded.network.outputSize

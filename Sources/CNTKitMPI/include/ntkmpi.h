@@ -48,6 +48,10 @@ int ntkmpi_file_read_at_all(void *handle, int64_t offset, void *buffer, int64_t 
  * `buffer` holds the block row-major. nr or nc 0: takes part, writes nothing. */
 int ntkmpi_file_write_block_all(void *handle, int64_t disp, int elem, int64_t rows, int64_t cols,
                                 int64_t r0, int64_t c0, int64_t nr, int64_t nc, const void *buffer);
+/* Independent: the same block written row by row (one contiguous write a row,
+ * no data sieving, no exchange between ranks). */
+int ntkmpi_file_write_block(void *handle, int64_t disp, int elem, int64_t rows, int64_t cols,
+                            int64_t r0, int64_t c0, int64_t nr, int64_t nc, const void *buffer);
 /* Collective: reads this rank's part of the n × n matrix at `disp` (`elem` 4
  * or 8 bytes) straight into the block-cyclic local array `local`
  * (local_rows × local_cols, column-major, same element type). The file is
