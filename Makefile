@@ -4,7 +4,7 @@
 # PoCL keeps its kernel cache inside the project (an unwritable cache breaks it).
 export POCL_CACHE_DIR ?= $(CURDIR)/.pocl-cache
 
-.PHONY: demo test deps build release bench clean
+.PHONY: demo test test-python deps build release bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -23,10 +23,18 @@ demo: release
 	.build/release/ntk demo
 
 test: deps
-	swift build --product ntk
-	swift build --product ntk-mpi
 	swift build --build-tests
 	swift test --skip-build
+	scripts/consumer-check.sh
+	$(MAKE) --no-print-directory test-python
+
+# The Python package (python/ntkit) against the debug libntkit_c, in .venv-py/
+# (created once from python/requirements-test.txt by scripts/python-venv.sh).
+test-python: deps
+	swift build --product ntk
+	swift build --product ntkit_c
+	NTKIT_LIBRARY=$(CURDIR)/.build/debug/libntkit_c.so NTK_BINARY=$(CURDIR)/.build/debug/ntk \
+	  "$$(scripts/python-venv.sh)" -m pytest python/tests -q -p no:cacheprovider
 
 bench: release
 	.build/release/ntk bench

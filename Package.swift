@@ -7,10 +7,19 @@ let package = Package(
   name: "NTKit",
   platforms: [.macOS(.v13)],
   products: [
+    // The engine: models, devices, NTK, spectrum, training, selection (re-exports NTKitIO).
     .library(name: "NTKit", targets: ["NTKit"]),
+    // File formats alone: npy (and memory-mapped pools), safetensors, CSV, JSON, scalers, atomic outputs.
+    .library(name: "NTKitIO", targets: ["NTKitIO"]),
+    // The paper's experiments (correlate, compare, demo) with CSV/JSON/SVG outputs.
+    .library(name: "NTKitExperiments", targets: ["NTKitExperiments"]),
+    // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
+    .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
     // `mpirun -n P ntk-mpi gram|stats|select`: needs OpenMPI and ScaLAPACK; `ntk` and the library do not.
     .executable(name: "ntk-mpi", targets: ["ntk-mpi"]),
+    // The C ABI for in-process callers (the Python package `python/ntkit`).
+    .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,10 +34,10 @@ let package = Package(
       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
     // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
-    .target(
-      name: "CFastMLP", path: "Sources/CFastMLP",
-      // -Wno-psabi: the baseline clone passes vector types to always-inline helpers only.
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno", "-Wno-psabi"])]),
+    // Floating-point contraction and warnings are set in the C sources
+    // (#pragma clang fp contract, #pragma clang diagnostic): no unsafe flags,
+    // so that other packages can depend on NTKit by version.
+    .target(name: "CFastMLP", path: "Sources/CFastMLP"),
 
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(
@@ -37,25 +46,32 @@ let package = Package(
       resources: [.embedInCode("cl")]),
 
     // MARK: - CPU loops in C (vectorised by clang)
-    .target(
-      name: "CNTKitCPU", path: "Sources/CNTKitCPU",
-      cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+    .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
+
+    // MARK: - File formats (no BLAS, no OpenCL)
+    .target(name: "NTKitIO", swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
-      swiftSettings: [
-        // Raw device pointers cross threads inside documented parallel loops.
-        .swiftLanguageMode(.v5),
-        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-      ]),
+      dependencies: ["NTKitIO", "COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP"],
+      // Raw device pointers cross threads inside documented parallel loops.
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - Experiments and benchmarks, on top of the engine
+    .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+    // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
+    .target(
+      name: "NTKitC", dependencies: ["NTKit"], path: "Sources/NTKitC",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - Command-line tool
     .executableTarget(
       name: "ntk",
       dependencies: [
-        "NTKit",
+        "NTKit", "NTKitExperiments", "NTKitBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -82,11 +98,11 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(
-      name: "NTKitTests", dependencies: ["NTKit"],
+      name: "NTKitTests", dependencies: ["NTKit", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
-    .testTarget(name: "NTKCLITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
-    // Runs `mpirun -n P ntk-mpi` against `ntk` (both built by `make test`).
-    .testTarget(name: "NTKMPITests", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    // Runs `mpirun -n P ntk-mpi` against `ntk` (both built beside the test bundle).
+    .testTarget(name: "NTKMPITests", dependencies: ["NTKit", "ntk", "ntk-mpi"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

@@ -15,6 +15,7 @@ let package = Package(
       name: "NTKBenchmarks",
       dependencies: [
         .product(name: "NTKit", package: "NTKit"),
+        .product(name: "NTKitBench", package: "NTKit"),
         .product(name: "Benchmark", package: "benchmark"),
       ],
       path: "NTKBenchmarks",

@@ -1,5 +1,6 @@
 import Benchmark
 import NTKit
+import NTKitBench
 
 /// The cases of `ntk bench`, under ordo-one/benchmark: the trace NTK of the
 /// paper's nets (CPU device) and the SGEMM rate they are judged against.

@@ -1,4 +1,9 @@
 #include "fastmlp.h"
+// Compiled without per-target flags (no unsafeFlags): contraction is enabled
+// here, and the baseline clone's vector arguments to always-inline helpers
+// are not an ABI concern.
+#pragma clang fp contract(fast)
+#pragma clang diagnostic ignored "-Wpsabi"
 #include <string.h>
 
 typedef float v16 __attribute__((vector_size(64)));
@@ -261,7 +266,7 @@ AI void adam(float *restrict p, const float *restrict g, float *restrict m, floa
     const float vi = b2 * v[i] + (1 - b2) * gr * gr;
     m[i] = mi;
     v[i] = vi;
-    p[i] -= lr * mi / (__builtin_sqrtf(vi * invC2) + eps);
+    p[i] -= lr * mi / (__builtin_elementwise_sqrt(vi * invC2) + eps);
   }
 }
 
@@ -315,7 +320,7 @@ void ntk_fm_distances(const float *restrict a, const float *restrict b, ptrdiff_
   if (m == 1 && metric != 2) {
     for (ptrdiff_t i = 0; i < n; i++) {
       const double e = (double)a[i] - (double)b[i];
-      out[i] = metric == 0 ? (float)(e * e) : (float)__builtin_sqrt(e * e);
+      out[i] = metric == 0 ? (float)(e * e) : (float)__builtin_elementwise_sqrt(e * e);
     }
     return;
   }
@@ -326,7 +331,7 @@ void ntk_fm_distances(const float *restrict a, const float *restrict b, ptrdiff_
       for (ptrdiff_t k = 0; k < m; k++) s += __builtin_fabs((double)ai[k] - (double)bi[k]);
     } else {
       for (ptrdiff_t k = 0; k < m; k++) { const double e = (double)ai[k] - (double)bi[k]; s += e * e; }
-      s = metric == 0 ? s / (double)m : __builtin_sqrt(s);
+      s = metric == 0 ? s / (double)m : __builtin_elementwise_sqrt(s);
     }
     out[i] = (float)s;
   }

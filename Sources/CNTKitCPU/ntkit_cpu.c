@@ -1,4 +1,7 @@
 #include "ntkit_cpu.h"
+// No fused multiply-add contraction: these loops give the same bits on every
+// clone (set here rather than by per-target flags, so no unsafeFlags).
+#pragma clang fp contract(off)
 
 #if defined(__x86_64__) && defined(__clang__)
 #define NTK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -15,6 +15,12 @@ if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.argum
 }
 Interrupt.install()
 do {
+  try CPUConfiguration.validateEnvironment()
+} catch {
+  fputs("ntk: error: \(error)\n", stderr)
+  exit(2)
+}
+do {
   var command = try NTK.parseAsRoot()
   do {
     try command.run()

@@ -2,8 +2,7 @@ import Foundation
 import XCTest
 import NTKit
 
-/// `--device` behaviour of the built `ntk` binary (`.build/debug/ntk`; run
-/// `swift build` first): fallback when no OpenCL platform exists, the
+/// `--device` behaviour of the built `ntk` binary (`NTKBinary`): fallback when no OpenCL platform exists, the
 /// explicit-device error, `ntk devices`, the golden result on PoCL, exit
 /// codes. The "no platform" machine is simulated by pointing
 /// `OCL_ICD_VENDORS` at an empty folder (the loader then reports
@@ -30,11 +29,7 @@ final class DeviceCLITests: XCTestCase {
   override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
 
   func binary() throws -> String {
-    let path = Self.packageRoot + "/.build/debug/ntk"
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-      throw XCTSkip("\(path) not found: run `swift build` (or `swift build --build-tests`) before `swift test`")
-    }
-    return path
+    try NTKBinary.requireBinary()
   }
 
   /// Bytes read on another thread; read only after that thread finished.

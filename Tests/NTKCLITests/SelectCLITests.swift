@@ -2,19 +2,16 @@ import Foundation
 import NTKit
 import XCTest
 
-/// Runs the built `ntk` binary (`.build/debug/ntk`, found from this file's
-/// path) on small inputs: `ntk select` and `ntk train`, exit codes and outputs.
+/// Runs the built `ntk` binary (`NTKBinary`) on small inputs: `ntk select` and `ntk train`, exit codes and outputs.
 final class SelectCLITests: XCTestCase {
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  static let binary = packageRoot.appendingPathComponent(".build/debug/ntk").path
+  static var binary: String { NTKBinary.path }
 
   var dir = ""
 
   override func setUpWithError() throws {
-    guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-      throw XCTSkip("ntk binary not found at \(Self.binary); run `swift build` first")
-    }
+    try NTKBinary.requireBinary()
     dir = NSTemporaryDirectory() + "ntk-cli-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   }

@@ -2,16 +2,23 @@ import Foundation
 import NTKit
 import XCTest
 
-/// Runs `mpirun -q -n P .build/debug/ntk-mpi …` and `.build/debug/ntk …`
-/// (both built by `make test` before the tests) and compares their files.
+final class MPIBundleLocator {}
+
+/// Runs `mpirun -q -n P ntk-mpi …` and `ntk …` (both built beside the test
+/// bundle; a missing one fails the test, never skips it) and compares their files.
 /// OpenMPI refuses root unless told: CI runs as root, so the two
 /// OMPI_ALLOW_RUN_AS_ROOT variables are set here.
 enum MPIHarness {
   static var packageRoot: String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
   }
-  static var ntk: String { packageRoot + "/.build/debug/ntk" }
-  static var ntkMPI: String { packageRoot + "/.build/debug/ntk-mpi" }
+  /// The folder of the test bundle, where `swift build --build-tests` puts ntk and ntk-mpi (dependencies of this target).
+  static var productsDirectory: URL {
+    let bundle = Bundle(for: MPIBundleLocator.self).bundleURL
+    return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
+  }
+  static var ntk: String { productsDirectory.appendingPathComponent("ntk").path }
+  static var ntkMPI: String { productsDirectory.appendingPathComponent("ntk-mpi").path }
   static let mpirun = "/usr/bin/mpirun"
 
   struct Result {
@@ -31,7 +38,7 @@ enum MPIHarness {
 
   static func start(_ executable: String, _ arguments: [String], env: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
     for path in [executable, ntk, ntkMPI] where !FileManager.default.isExecutableFile(atPath: path) {
-      XCTFail("\(path) is missing: make test builds ntk and ntk-mpi and installs OpenMPI (scripts/install-deps.sh)")
+      XCTFail("\(path) is missing: swift build --build-tests builds ntk and ntk-mpi; make test also installs OpenMPI (scripts/install-deps.sh)")
       throw CocoaError(.fileNoSuchFile)
     }
     let p = Process()

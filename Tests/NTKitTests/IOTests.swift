@@ -1,5 +1,6 @@
 import XCTest
 @testable import NTKit
+@testable import NTKitIO
 #if canImport(Glibc)
 import Glibc
 #endif

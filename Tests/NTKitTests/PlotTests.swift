@@ -3,6 +3,7 @@ import XCTest
 import FoundationXML
 #endif
 @testable import NTKit
+@testable import NTKitExperiments
 
 /// Collects what the tests check from a parsed SVG.
 private final class SVGInspector: NSObject, XMLParserDelegate {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import NTKit
+@testable import NTKitExperiments
 
 final class StatisticsTests: XCTestCase {
   func testMeanSdAndStandardError() {

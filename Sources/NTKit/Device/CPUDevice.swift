@@ -21,13 +21,13 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   /// raise the count around themselves (`withBLASThreads`).
   public init() {
     openblas_set_num_threads(1)
-    let threads = CPUThreads.count
+    let config = CPUConfiguration.current
     let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     info = DeviceInfo(
       kind: .cpu, identifier: "cpu", name: "CPU (OpenBLAS \(core))", vendor: "OpenBLAS",
       computeUnits: CPUThreads.count, globalMemoryBytes: physicalMemoryBytes(),
       supportsF64: true, isGPU: false,
-      detail: "\(threads) threads, single-threaded OpenBLAS per thread")
+      detail: "isa \(config.instructionSet.rawValue), \(config.threads) threads, single-threaded OpenBLAS per thread")
   }
 
   public func supports(_ precision: Precision) -> Bool { true }

@@ -73,7 +73,7 @@ public struct GemmOp<T: DeviceScalar> {
     self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
   }
 
-  var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+  public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
 /// The structured-NTK accumulation of one dense layer into one output tile:
@@ -93,7 +93,7 @@ public struct NTKAccumulateOp<T: DeviceScalar> {
   public var g1: BufferView<T>, g2: BufferView<T>
   public var out: BufferView<T>, ldo: Int
 
-  var flops: Double {
+  public var flops: Double {
     let pairs = Double(rows1) * Double(rows2)
     let m = Double(multiplicity)
     return 2 * pairs * Double(ka) + 2 * pairs * m * m * Double(kg) + 2 * pairs * m * m

@@ -22,17 +22,7 @@ public enum GramJob {
     let n1 = inputs1.rows, n2 = inputs2?.rows ?? inputs1.rows
     let shape = options.mode == .trace ? [n1, n2] : [n1, m, n2, m]
     // The output is held in memory before it is written: refuse what cannot fit.
-    let (count, overflow) = shape.dropFirst().reduce((shape[0], false)) { acc, d in
-      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-      return (p, acc.1 || o)
-    }
-    let outputBytes = overflow ? Int.max : count.multipliedReportingOverflow(by: precision == .f32 ? 4 : 8).partialValue
-    let memory = physicalMemoryBytes()
-    if overflow || (memory > 0 && outputBytes > memory - memory / 8) {
-      throw NTKitError.invalidArgument(
-        "the output \(shape) needs \(overflow ? "more than 8 EiB" : formatBytes(outputBytes)) but this machine has "
-          + "\(formatBytes(memory)) of memory; use --mode trace, --precision f32, or fewer samples")
-    }
+    let count = try checkOutputFits(shape: shape, precision: precision)
     switch precision {
     case .f32:
       // Anonymous memory, then one sequential write: on the VMs measured here
@@ -55,5 +45,22 @@ public enum GramJob {
       try NPY.write(path, shape: shape, doubles: out)
       return report
     }
+  }
+
+  /// The element count of an output of `shape`, or an error when it cannot be
+  /// held in this machine's memory (callers that allocate Θ themselves check first).
+  public static func checkOutputFits(shape: [Int], precision: Precision) throws -> Int {
+    let (count, overflow) = shape.dropFirst().reduce((shape.first ?? 0, false)) { acc, d in
+      let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+      return (p, acc.1 || o)
+    }
+    let outputBytes = overflow ? Int.max : count.multipliedReportingOverflow(by: precision == .f32 ? 4 : 8).partialValue
+    let memory = physicalMemoryBytes()
+    if overflow || (memory > 0 && outputBytes > memory - memory / 8) {
+      throw NTKitError.invalidArgument(
+        "the output \(shape) needs \(overflow ? "more than 8 EiB" : formatBytes(outputBytes)) but this machine has "
+          + "\(formatBytes(memory)) of memory; use --mode trace, --precision f32, or fewer samples")
+    }
+    return count
   }
 }

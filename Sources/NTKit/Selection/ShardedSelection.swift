@@ -73,8 +73,9 @@ public enum ShardedSelection {
       let b = min(block, range.upperBound - lo)
       buffer.withUnsafeMutableBufferPointer { pool.copyRows(lo..<lo + b, into: $0.baseAddress!) }
       if let bad = buffer[0..<(b * w)].firstIndex(where: { !$0.isFinite }) {
-        throw NTKitError.nonFinite(path: pool.label, detail: NPY.finiteDetail(index: lo * w + bad, rowLength: max(w, 2),
-                                                                               value: Double(buffer[bad])))
+        let i = lo * w + bad, width = max(w, 2)
+        throw NTKitError.nonFinite(path: pool.label,
+                                   detail: "first at row \(i / width), column \(i % width) (0-based): \(buffer[bad])")
       }
       lo += b
     }

@@ -16,18 +16,7 @@ func parallelFor(_ count: Int, minimumChunk: Int = 4096, _ body: (Range<Int>) ->
   }
 }
 
-/// Number of hardware threads the CPU device uses.
+/// Number of worker threads the CPU device uses (`NTKIT_THREADS`, default the online cores).
 enum CPUThreads {
-  static let count: Int = {
-    // NTKIT_THREADS=k caps the workers (ntk-mpi sets 1: one thread a rank).
-    if let text = getenv("NTKIT_THREADS"), let k = Int(String(cString: text)), k >= 1 { return k }
-    #if canImport(Glibc)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 1
-    #endif
-  }()
+  static var count: Int { CPUConfiguration.current.threads }
 }
-#if canImport(Glibc)
-import Glibc
-#endif

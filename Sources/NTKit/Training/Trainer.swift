@@ -104,7 +104,7 @@ public final class Trainer {
   public func train(inputs: Tensor, targets: TrainingTargets, epochs: Int, batchSize: Int? = nil,
                     optimizer: OptimizerKind = .adamDefault, seed: UInt64 = 0, resetMoments: Bool = true,
                     test: (inputs: Tensor, targets: TrainingTargets)? = nil, recordTrainLoss: Bool = true,
-                    onEpoch: ((EpochRecord) -> Void)? = nil) throws -> TrainingHistory {
+                    onEpoch: ((EpochRecord) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> TrainingHistory {
     let n = inputs.rows, m = network.outputSize
     try checkInputs(inputs, context: "training")
     guard n >= 1 else { throw NTKitError.invalidArgument("the training set is empty") }
@@ -136,6 +136,7 @@ public final class Trainer {
     if case .labels(let l) = targets { labels = l }
     var history = TrainingHistory(loss: targets.loss)
     for epoch in stride(from: 1, through: epochs, by: 1) {
+      if isCancelled?() == true { throw NTKitError.interrupted }
       let start = monotonicSeconds()
       if batch < n {
         for i in stride(from: n - 1, to: 0, by: -1) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NTKit
+import NTKitBench
 
 #if canImport(Glibc)
 import Glibc

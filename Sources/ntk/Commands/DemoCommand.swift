@@ -1,5 +1,6 @@
 import ArgumentParser
 import NTKit
+import NTKitExperiments
 
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

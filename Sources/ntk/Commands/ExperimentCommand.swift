@@ -1,5 +1,6 @@
 import ArgumentParser
 import NTKit
+import NTKitExperiments
 
 #if canImport(Glibc)
 import Glibc
