@@ -2,7 +2,7 @@
 ///
 ///     int32_t ntk_select(const float *pool, const int64_t *pool_shape, int64_t pool_rank,
 ///                        void *model /* NULL: the default d→32→32→32→8 ReLU net */,
-///                        const char *options, int64_t *indices /* size */, int64_t *count,
+///                        const char *options, int64_t *indices /* min(size, N) */, int64_t *count,
 ///                        char **info, const int32_t *cancel, char *err, size_t errlen);
 ///       options: {"size" (required), "method": "rnd"|"random"|"kcenter", "distance": "mse"|…, "seed",
 ///       "epochs", "lr", "reinit", "train_batch_size", "picks_per_step", "threshold",

@@ -162,5 +162,6 @@ def collective_variables(K: Any, *, method: Literal["auto", "exact", "lanczos"] 
     _lib.call("ntk_collective_variables", _lib.ptr(a), c_int64(n), c_int32(int(is_f64)),
               _lib.options(method=method, top_k=top_k), _lib.ptr(eig), ctypes.byref(info), threaded=False)
     d = _lib.take_json(info)
-    return {"trace": d["trace"], "entropy": d["entropy"], "lambda_max": d["lambda_max"],
+    return {"trace": float(d["trace"]), "entropy": None if d["entropy"] is None else float(d["entropy"]),
+            "lambda_max": float(d["lambda_max"]),
             "eigenvalues": eig[:int(d["eigenvalues"])].copy(), "method": d["method"], "n": int(d["n"])}

@@ -49,7 +49,8 @@ def select(pool: Any, size: int, method: Literal["rnd", "random", "kcenter"] = "
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool):
         raise NTKitError(f"size must be an integer, found {size!r}")
     m = None if model is None else as_model(model)
-    indices = np.empty(max(int(size), 1), dtype=np.int64)
+    # At most min(size, N) picks; a size above N is the engine's error to report.
+    indices = np.empty(max(min(int(size), x.shape[0]), 1), dtype=np.int64)
     count = c_int64(0)
     shape = _lib.shape_array(x)
     info = c_void_p()

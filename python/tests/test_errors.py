@@ -85,6 +85,8 @@ def test_bad_kernels():
 def test_bad_selection_and_training(model, params):
     pool = np.random.default_rng(0).standard_normal((20, 8)).astype(np.float32)
     raises(lambda: ntkit.select(pool, 30), "larger than the pool")
+    raises(lambda: ntkit.select(pool, 10**12), "larger than the pool")
+    raises(lambda: ntkit.select(np.zeros((0, 8)), 1), "no samples")
     raises(lambda: ntkit.select(pool, 0), "at least 1")
     raises(lambda: ntkit.select(pool, 3, method="best"), "best")
     raises(lambda: ntkit.select(pool, 3, distance="l7"), "l7")
@@ -101,6 +103,8 @@ def test_bad_selection_and_training(model, params):
     raises(lambda: ntkit.train(model, params, x, np.zeros((20, 1)), optimizer="lbfgs"), "lbfgs")
     raises(lambda: ntkit.train(model, params, x, np.zeros((20, 1)), loss="hinge"), "hinge")
     raises(lambda: ntkit.train(model, params, x, np.full(20, 5), loss="cross_entropy"), "label")
+    raises(lambda: ntkit.train(model, params, x, np.full((20, 1), np.nan)), "non-finite")
+    raises(lambda: ntkit.forward(model, params, np.zeros((0, 8))), "no samples")
 
 
 def test_bad_weight_files(tmp_path, params):
