@@ -12,6 +12,7 @@ deps:
 
 build: deps
 	swift build --product ntk
+	swift build --product ntk-mpi
 
 # A static Swift runtime starts faster (and the same binary runs where no
 # Swift toolchain is installed).

@@ -16,6 +16,8 @@ let package = Package(
     // Throughput benchmarks (NTK, RND, GEMM) and device peak estimates.
     .library(name: "NTKitBench", targets: ["NTKitBench"]),
     .executable(name: "ntk", targets: ["ntk"]),
+    // `mpirun -n P ntk-mpi gram|stats|select`: needs OpenMPI and ScaLAPACK; `ntk` and the library do not.
+    .executable(name: "ntk-mpi", targets: ["ntk-mpi"]),
     // The C ABI for in-process callers (the Python package `python/ntkit`).
     .library(name: "ntkit_c", type: .dynamic, targets: ["NTKitC"]),
   ],
@@ -77,11 +79,33 @@ let package = Package(
       ],
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
+    // MARK: - MPI command-line tool (OpenMPI + ScaLAPACK; only ntk-mpi depends on these)
+    .systemLibrary(
+      name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin", "libscalapack-openmpi-dev"])]),
+    .target(
+      name: "CNTKitMPI", dependencies: ["CMPI"], path: "Sources/CNTKitMPI",
+      linkerSettings: [.linkedLibrary("scalapack-openmpi")]),
+    // Distributed gram/stats/select over MPI (the logic; ntk-mpi only parses and prints).
+    .target(
+      name: "NTKitMPI", dependencies: ["NTKit", "CNTKitMPI", "COpenBLAS"], path: "Sources/NTKitMPI",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+    .executableTarget(
+      name: "ntk-mpi",
+      dependencies: [
+        "NTKit", "NTKitMPI", "COpenBLAS",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/ntk-mpi",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
+
     // MARK: - Tests
     .testTarget(
       name: "NTKitTests", dependencies: ["NTKit", "NTKitIO", "NTKitExperiments", "NTKitBench"],
       resources: [.copy("Fixtures")],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "NTKCLITests", dependencies: ["NTKit", "ntk"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    // Runs `mpirun -n P ntk-mpi` against `ntk` (both built beside the test bundle).
+    .testTarget(name: "NTKMPITests", dependencies: ["NTKit", "ntk", "ntk-mpi"], swiftSettings: [.swiftLanguageMode(.v5)]),
   ]
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages NTKit needs, once: a no-op when they are present.
 set -euo pipefail
-packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libopenblas-dev liblapacke-dev pkg-config)
+packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libopenblas-dev liblapacke-dev pkg-config
+          libopenmpi-dev openmpi-bin libscalapack-openmpi-dev)  # the last three: ntk-mpi only
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,7 +34,17 @@ public enum DataSelection {
     case .random: selector = RandomSelector(request)
     case .kCenter: selector = try KCenterSelector(request, device: device)
     }
-    let fingerprint = try request.pool.fingerprint()
+    return try drive(selector, request: request, fingerprint: request.pool.fingerprint(), start: start,
+                     progress: progress, isCancelled: isCancelled)
+  }
+
+  /// The step loop shared by `run` and `ShardedSelection.run`: resume from a
+  /// checkpoint, step until `size` picks (or the threshold), checkpoint every
+  /// `checkpointEvery` steps, at the end and on cancellation. `writeCheckpoint`
+  /// writes the checkpoint file (a sharded run lets one rank do it).
+  static func drive(_ selector: StepSelector, request: SelectionRequest, fingerprint: PoolFingerprint, start: Double,
+                    progress: ((SelectionProgress) -> Void)?, isCancelled: (() -> Bool)?,
+                    writeCheckpoint: ((SelectionCheckpoint) throws -> Void)? = nil) throws -> SelectionResult {
     var steps: [StepRecord] = []
     var resumed = 0
     if request.resume, let path = request.checkpointPath, fileExists(path) {
@@ -62,8 +72,9 @@ public enum DataSelection {
     }
     func checkpoint() throws {
       guard let path = request.checkpointPath else { return }
-      try SelectionCheckpoint(settings: request.settingsKey, seed: request.seed, pool: fingerprint,
-                              modelHash: selector.modelHash, steps: steps, predictor: selector.predictorState()).write(path)
+      let state = SelectionCheckpoint(settings: request.settingsKey, seed: request.seed, pool: fingerprint,
+                                      modelHash: selector.modelHash, steps: steps, predictor: try selector.predictorState())
+      if let writeCheckpoint { try writeCheckpoint(state) } else { try state.write(path) }
     }
     var picked = steps.reduce(0) { $0 + $1.indices.count }
     var stop: String? = nil

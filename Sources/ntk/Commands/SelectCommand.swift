@@ -72,6 +72,33 @@ struct SelectCommand: ParsableCommand {
   func run() throws {
     let started = monotonicSeconds()
     let source = try loadPool()
+    let request = try makeRequest(source)
+    let dev = try resolveDevice(device)
+    let bar = ProgressBar("ntk select", total: size, unit: " points")
+    let rows = Double(source.rows)
+    var scored = 0.0
+    // Test hook: behave as if Ctrl-C came after this many steps (CLI tests of --resume).
+    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
+    var steps = 0
+    let result: SelectionResult
+    do {
+      result = try DataSelection.run(request, device: dev, progress: { p in
+        scored += rows
+        steps += 1
+        bar.update(p.picks, total: p.size, rateItems: request.method == .rnd ? scored : nil)
+      }, isCancelled: { Interrupt.isRequested || (stopAfter.map { steps >= $0 } ?? false) })
+    } catch {
+      bar.finish()
+      if case NTKitError.interrupted = error, let checkpoint {
+        stderrLine("ntk: interrupted; state saved to \(checkpoint) (rerun with --resume to continue)")
+      }
+      throw error
+    }
+    try finish(result, source: source, deviceName: dev.info.identifier, started: started)
+  }
+
+  /// The request these flags describe, for `source` (shared with `ntk-mpi select`).
+  func makeRequest(_ source: PoolSource) throws -> SelectionRequest {
     guard source.rows > 0, source.rowLength > 0 else {
       throw NTKitError.format(path: pool, reason: "the pool is empty (shape \(source.rows) × \(source.rowLength))")
     }
@@ -104,27 +131,12 @@ struct SelectCommand: ParsableCommand {
     }
     if let targetWeights { request.targetWeights = .file(targetWeights) }
     if let predictorWeights { request.predictorWeights = .file(predictorWeights) }
-    let dev = try resolveDevice(device)
-    let bar = ProgressBar("ntk select", total: size, unit: " points")
+    return request
+  }
+
+  /// Writes --out (and --report) and prints the summary (shared with `ntk-mpi select`).
+  func finish(_ result: SelectionResult, source: PoolSource, deviceName: String, started: Double) throws {
     let rows = Double(source.rows)
-    var scored = 0.0
-    // Test hook: behave as if Ctrl-C came after this many steps (CLI tests of --resume).
-    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
-    var steps = 0
-    let result: SelectionResult
-    do {
-      result = try DataSelection.run(request, device: dev, progress: { p in
-        scored += rows
-        steps += 1
-        bar.update(p.picks, total: p.size, rateItems: request.method == .rnd ? scored : nil)
-      }, isCancelled: { Interrupt.isRequested || (stopAfter.map { steps >= $0 } ?? false) })
-    } catch {
-      bar.finish()
-      if case NTKitError.interrupted = error, let checkpoint {
-        stderrLine("ntk: interrupted; state saved to \(checkpoint) (rerun with --resume to continue)")
-      }
-      throw error
-    }
     try NPY.write(out, shape: [result.indices.count], int64s: result.indices.map { Int64($0) })
     if let report { try result.writeJSON(report) }
     let total = monotonicSeconds() - started
@@ -133,21 +145,21 @@ struct SelectCommand: ParsableCommand {
     if json {
       print(JSONValue.object([
         ("out", .string(out)), ("method", .string(result.method.rawValue)), ("size", .number(Double(result.indices.count))),
-        ("pool", .array([.number(rows), .number(Double(source.rowLength))])), ("device", .string(dev.info.identifier)),
+        ("pool", .array([.number(rows), .number(Double(source.rowLength))])), ("device", .string(deviceName)),
         ("stopped_early", .bool(result.stoppedEarly)), ("resumed_steps", .number(Double(result.resumedSteps))),
         ("seconds", .number(total)), ("selection_seconds", .number(result.seconds)),
         ("evaluation_seconds", .number(evaluation)), ("training_seconds", .number(training)),
       ]).serialized())
     } else {
       var line = "wrote \(out): \(result.indices.count) of \(source.rows) points by \(result.method.rawValue) in \(format(total, "%.3f")) s"
-      if request.method == .rnd { line += " (evaluation \(format(evaluation, "%.3f")) s, retraining \(format(training, "%.3f")) s)" }
+      if result.method == .rnd { line += " (evaluation \(format(evaluation, "%.3f")) s, retraining \(format(training, "%.3f")) s)" }
       if result.resumedSteps > 0 { line += "; resumed after \(result.resumedSteps) steps" }
       if let reason = result.stopReason { line += "; stopped early: \(reason)" }
       print(line)
     }
   }
 
-  private func loadPool() throws -> PoolSource {
+  func loadPool() throws -> PoolSource {
     let lower = pool.lowercased()
     if lower.hasSuffix(".npy") {
       if features != nil { throw ValidationError("--features applies to CSV pools only") }

@@ -1,0 +1,1 @@
+../../ntk/Options.swift

@@ -1,0 +1,1 @@
+../../ntk/Commands/SelectCommand.swift
