@@ -34,7 +34,7 @@ final class ShardedKCenterSelector: StepSelector {
     var lo = range.lowerBound
     while lo < range.upperBound {
       let b = min(blockRows, range.upperBound - lo)
-      block.withUnsafeMutableBufferPointer { request.pool.copyRows(lo..<lo + b, into: $0.baseAddress!) }
+      try block.withUnsafeMutableBufferPointer { try request.pool.copyRows(lo..<lo + b, into: $0.baseAddress!) }
       block.withUnsafeBufferPointer { rows in
         center.withUnsafeBufferPointer { c in
           for i in 0..<b {

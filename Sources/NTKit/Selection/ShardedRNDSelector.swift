@@ -68,19 +68,19 @@ final class ShardedRNDSelector: StepSelector {
     rows = [Float](repeating: 0, count: chunk * d)
     openblas_set_num_threads(1)
     let mm = m
-    target.values.withUnsafeBufferPointer { theta in
-      forEachBlock(theta: theta.baseAddress!) { lo, count, out in
+    try target.values.withUnsafeBufferPointer { theta in
+      try forEachBlock(theta: theta.baseAddress!) { lo, count, out in
         fShard.withUnsafeMutableBufferPointer { ($0.baseAddress! + (lo - range.lowerBound) * mm).update(from: out, count: count * mm) }
       }
     }
   }
 
   /// The net over the shard in global blocks of `chunk` rows: body(global lo, count, output).
-  private func forEachBlock(theta: UnsafePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+  private func forEachBlock(theta: UnsafePointer<Float>, _ body: (Int, Int, UnsafePointer<Float>) -> Void) throws {
     var lo = range.lowerBound
     while lo < range.upperBound {
       let count = min(chunk, range.upperBound - lo)
-      rows.withUnsafeMutableBufferPointer { request.pool.copyRows(lo..<lo + count, into: $0.baseAddress!) }
+      try rows.withUnsafeMutableBufferPointer { try request.pool.copyRows(lo..<lo + count, into: $0.baseAddress!) }
       let out = rows.withUnsafeBufferPointer { x in
         a.withUnsafeMutableBufferPointer { pa in
           b.withUnsafeMutableBufferPointer { pb in
@@ -104,9 +104,9 @@ final class ShardedRNDSelector: StepSelector {
     return best < 0 ? nil : (range.lowerBound + best, Double(value))
   }
 
-  private func score() {
+  private func score() throws {
     let mm = m, code = metric.code, base = range.lowerBound
-    forEachBlock(theta: trainer.theta) { lo, count, out in
+    try forEachBlock(theta: trainer.theta) { lo, count, out in
       fShard.withUnsafeBufferPointer { f in
         distances.withUnsafeMutableBufferPointer { dist in
           ntk_fm_distances(f.baseAddress! + (lo - base) * mm, out, count, mm, code, dist.baseAddress! + (lo - base))
@@ -167,7 +167,7 @@ final class ShardedRNDSelector: StepSelector {
   func step(number: Int, count: Int, retrain doRetrain: Bool) throws
     -> (indices: [Int], distances: [Double], evaluation: Double, training: Double, stop: String?) {
     let t0 = monotonicSeconds()
-    score()
+    try score()
     var indices: [Int] = [], values: [Double] = []
     var stop: String?
     for _ in 0..<count {

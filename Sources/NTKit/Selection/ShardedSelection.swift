@@ -71,7 +71,7 @@ public enum ShardedSelection {
     var lo = range.lowerBound
     while lo < range.upperBound {
       let b = min(block, range.upperBound - lo)
-      buffer.withUnsafeMutableBufferPointer { pool.copyRows(lo..<lo + b, into: $0.baseAddress!) }
+      try buffer.withUnsafeMutableBufferPointer { try pool.copyRows(lo..<lo + b, into: $0.baseAddress!) }
       if let bad = buffer[0..<(b * w)].firstIndex(where: { !$0.isFinite }) {
         let i = lo * w + bad, width = max(w, 2)
         throw NTKitError.nonFinite(path: pool.label,
@@ -99,8 +99,8 @@ public enum ShardedSelection {
     let d = pool.rowLength
     var row = [Float](repeating: 0, count: d + extraCount)
     if range.contains(i) {
-      row.withUnsafeMutableBufferPointer {
-        pool.copyRows(i..<i + 1, into: $0.baseAddress!)
+      try row.withUnsafeMutableBufferPointer {
+        try pool.copyRows(i..<i + 1, into: $0.baseAddress!)
         extra($0.baseAddress! + d)
       }
     }
