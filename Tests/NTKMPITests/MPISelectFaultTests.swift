@@ -93,12 +93,12 @@ final class MPISelectFaultTests: XCTestCase {
     var k = try NPY.read(out).floats()
     k[49 * 50 + 7] = .nan
     let bad = dir + "/bad.npy"
-    try NPY.write(bad, shape: [50, 50], floats: k)
+    try NPY.write(bad, shape: [50, 50], floats: k, allowingNonFinite: true)
     assertFailure(try MPIHarness.mpi(3, ["stats", "--kernel", bad]), status: 1, mentions: "row 49, column 7", out: dir + "/none")
     // select: a NaN in the pool (on rank 1's rows).
     var pool = try NPY.read(x).floats()
     pool[40 * 3 + 1] = .infinity
-    try NPY.write(bad, shape: [50, 3], floats: pool)
+    try NPY.write(bad, shape: [50, 3], floats: pool, allowingNonFinite: true)
     assertFailure(try MPIHarness.mpi(2, ["select", "--pool", bad, "--size", "3", "--out", dir + "/p.npy", "--chunk-rows", "10"]),
                   status: 1, mentions: "row 40", out: dir + "/p.npy")
     // --help from rank 0 only.
@@ -110,7 +110,8 @@ final class MPISelectFaultTests: XCTestCase {
   func testInterruptStopsEveryRankCleanly() throws {
     let x = dir + "/x.npy", model = dir + "/m.json", out = dir + "/k.npy"
     try MPIHarness.writeInputs(x, shape: [6000, 7])
-    try MPIHarness.write(#"{"input_shape": [7], "layers": [{"type": "dense", "units": 64}, {"type": "relu"}, {"type": "dense", "units": 64}, {"type": "relu"}, {"type": "dense", "units": 1}]}"#, to: model)
+    try MPIHarness.write(#"{"input_shape": [7], "layers": [{"type": "dense", "units": 1024}, {"type": "relu"}, {"type": "dense", "units": 1024}, {"type": "relu"}, {"type": "dense", "units": 1}]}"#, to: model)
+    // Wide enough that the computation outlasts the signal's way through mpirun on a fast CPU (~10 s on 2 EPYC cores).
     let started = try MPIHarness.start(MPIHarness.mpirun, ["-q", "-n", "2", "--oversubscribe", MPIHarness.ntkMPI, "gram",
                                                           "--model", model, "--inputs", x, "--out", out, "--block-size", "256"])
     // Wait until the ranks are writing (the temporary file exists), then Ctrl-C mpirun.
