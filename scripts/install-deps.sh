@@ -2,7 +2,8 @@
 # Installs the Debian packages NTKit needs, once: a no-op when they are present.
 set -euo pipefail
 packages=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd libopenblas-dev liblapacke-dev pkg-config
-          libopenmpi-dev openmpi-bin libscalapack-openmpi-dev)  # the last three: ntk-mpi only
+          libopenmpi-dev openmpi-bin libscalapack-openmpi-dev  # ntk-mpi only
+          python3 python3-venv)  # the Python package's test environment (scripts/python-venv.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import signal
 import threading
 from ctypes import POINTER, c_char_p, c_double, c_float, c_int32, c_int64, c_size_t, c_uint64, c_void_p
 from pathlib import Path
@@ -138,21 +139,50 @@ def call(name: str, *args: Any, keep: Sequence[Any] = (), cancel: c_int32 | None
             failure.append(e)
 
     worker = threading.Thread(target=work, name=f"ntkit:{name}", daemon=True)
-    worker.start()
-    interrupted = False
-    while True:
-        try:
-            worker.join()
-            break
-        except KeyboardInterrupt:
-            # Ask the engine to stop, then wait for it: the buffers must outlive the call.
-            token.value = 1
-            interrupted = True
+    interrupted = _run_and_wait(worker, token)
     if failure:
         raise failure[0]
     if interrupted:
         raise KeyboardInterrupt
     _raise(result[0], err)
+
+
+def _run_and_wait(worker: threading.Thread, token: c_int32) -> bool:
+    """Starts ``worker`` and waits for it; True when Ctrl-C asked it to stop.
+
+    In the main thread, SIGINT is turned into a request for the duration of the
+    call: the handler only sets the cancel token, so no ``KeyboardInterrupt`` can
+    land between starting the worker and waiting for it (which would leave the
+    engine running on buffers the caller is about to drop). The previous handler
+    is restored, and called, once the worker has returned.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if not main or not callable(previous):  # not ours to handle (SIG_IGN, SIG_DFL, a C handler)
+        worker.start()
+        interrupted = False
+        while True:
+            try:
+                worker.join()
+                return interrupted
+            except KeyboardInterrupt:
+                token.value = 1
+                interrupted = True
+    requested: list[Any] = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        token.value = 1
+        requested.append(frame)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        worker.start()
+        worker.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if requested and previous is not signal.default_int_handler:
+        previous(signal.SIGINT, requested[0])  # the application's own handler decides
+    return bool(requested)
 
 
 def _raise(status: int, err: ctypes.Array) -> None:

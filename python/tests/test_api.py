@@ -141,3 +141,30 @@ def test_ctrl_c_raises_keyboard_interrupt_and_the_interpreter_survives():
     lines = r.stdout.split("\n")
     assert lines[0].startswith("interrupted after"), r.stdout
     assert lines[1] == "(3, 3)"
+
+
+def test_ctrl_c_at_any_moment_of_a_call_leaves_no_engine_running():
+    """SIGINTs landing before, while and after the worker starts: every call ends cleanly, the process exits 0."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys, threading, time
+        sys.path.insert(0, {str(PYTHON_DIR)!r})
+        import numpy as np, ntkit
+        model = ntkit.Model({{"input_shape": [16], "layers": [{{"type": "dense", "units": 256}}, {{"type": "relu"}},
+                             {{"type": "dense", "units": 3}}]}})
+        x = np.random.default_rng(1).standard_normal((800, 16)).astype(np.float32)
+        outcomes = set()
+        for i in range(24):
+            delay = (i % 8) * 0.004
+            try:
+                threading.Timer(delay, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+                ntkit.ntk(model, None, x, device="cpu", block_size=64)
+                time.sleep(0.05)  # a late signal lands here
+                outcomes.add("finished")
+            except KeyboardInterrupt:
+                outcomes.add("interrupted")
+                time.sleep(0.05)
+        print(ntkit.ntk(model, None, x[:2], device="cpu").shape, "interrupted" in outcomes)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(2, 2) True", r.stdout
