@@ -80,14 +80,13 @@ public enum DistributedGram {
     options.memoryBudget = memoryBudget - tileBytes
     options.isCancelled = { Communicator.interrupted }
 
-    // Test hook: this rank fails in its first round, the others do not.
-    let failingRank = getenv("NTKIT_MPI_TEST_FAIL_RANK").flatMap { Int(String(cString: $0)) }
+    let failingRank = FaultInjection.failingRank
     let out = try CollectiveOutput(comm, path: path)
     var computeSeconds = 0.0, writeSeconds = 0.0
     // Tiles go out with MPI_File_write_all on subarray views; NTKIT_MPI_WRITE=rows writes them
     // row by row with independent writes instead (each row contiguous; for file systems where
     // collective buffering costs more than it saves).
-    let collective = getenv("NTKIT_MPI_WRITE").map { String(cString: $0) } != "rows"
+    let collective = TuningKnobs.current.mpiCollectiveWrite
     do {
       let header = NPY.headerBytes(dtype: precision == .f32 ? .float32 : .float64, shape: shape)
       try comm.agree { if comm.isRoot { try header.withUnsafeBytes { try out.file.write(at: 0, $0) } } }

@@ -27,8 +27,7 @@ struct MPISelectCommand: ParsableCommand {
       return (source, try f.makeRequest(source))
     }
     let bar = rootProgress("ntk-mpi select", total: f.size, unit: " points")
-    // Test hook, as in ntk select: behave as if Ctrl-C came after this many steps.
-    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
+    let stopAfter = FaultInjection.selectionStopAfterSteps
     var steps = 0
     let result: SelectionResult
     do {

@@ -35,6 +35,15 @@ func finish(_ code: Int32) -> Never {
 }
 
 do {
+  try CPUConfiguration.validateEnvironment()
+  try TuningKnobs.validateEnvironment()
+} catch {
+  // Every rank sees the same environment: rank 0 reports it.
+  if world.isRoot { fputs("ntk-mpi: error: \(error)\n", stderr) }
+  finish(2)
+}
+
+do {
   var command = try NTKMPI.parseAsRoot()
   do {
     try command.run()

@@ -19,6 +19,7 @@ Interrupt.install()
 if isatty(1) == 0 { setvbuf(stdout, nil, _IOFBF, 1 << 20) }
 do {
   try CPUConfiguration.validateEnvironment()
+  try TuningKnobs.validateEnvironment()
 } catch {
   fputs("ntk: error: \(error)\n", stderr)
   exit(2)

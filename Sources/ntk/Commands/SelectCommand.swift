@@ -77,8 +77,7 @@ struct SelectCommand: ParsableCommand {
     let bar = ProgressBar("ntk select", total: size, unit: " points")
     let rows = Double(source.rows)
     var scored = 0.0
-    // Test hook: behave as if Ctrl-C came after this many steps (CLI tests of --resume).
-    let stopAfter = getenv("NTK_SELECT_TEST_STOP_AFTER").flatMap { Int(String(cString: $0)) }
+    let stopAfter = FaultInjection.selectionStopAfterSteps
     var steps = 0
     let result: SelectionResult
     do {

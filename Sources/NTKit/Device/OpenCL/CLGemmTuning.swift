@@ -35,9 +35,7 @@ struct CLGemmTuning: Equatable, CustomStringConvertible {
 
   /// `NTKIT_GEMM_TILES="tm,tn,tk,wptm,wptn"` (for tuning runs), when valid.
   static func fromEnvironment() -> CLGemmTuning? {
-    guard let raw = getenv("NTKIT_GEMM_TILES") else { return nil }
-    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
-    guard v.count == 5, v.allSatisfy({ $0 > 0 }), v[0] % v[3] == 0, v[1] % v[4] == 0 else { return nil }
+    guard let v = TuningKnobs.current.openCLGemmTiles else { return nil }
     return CLGemmTuning(tm: v[0], tn: v[1], tk: v[2], wptm: v[3], wptn: v[4])
   }
 

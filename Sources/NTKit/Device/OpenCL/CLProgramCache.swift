@@ -87,7 +87,7 @@ final class CLProgramCache: @unchecked Sendable {
 
   /// The text of kernel file `name`: from `NTKIT_KERNEL_DIR` when set, else embedded.
   static func source(_ name: String) throws -> String {
-    if let dir = getenv("NTKIT_KERNEL_DIR").map({ String(cString: $0) }), !dir.isEmpty {
+    if let dir = TuningKnobs.kernelDirectory {
       let path = dir + "/" + name
       guard let text = readTextFile(path) else {
         throw NTKitError.io(path: path, reason: "cannot read kernel source (NTKIT_KERNEL_DIR is set)")

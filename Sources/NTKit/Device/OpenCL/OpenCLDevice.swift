@@ -64,7 +64,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   /// never). Set before use, from one thread.
   var allocationsBeforeInjectedFailure: Int?
   /// `NTKIT_GEMM_KERNEL=tiled` makes a CPU OpenCL device use the local-memory kernel.
-  let preferTiledOnCPU = getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false
+  let preferTiledOnCPU = TuningKnobs.current.openCLGemmTiledOnCPU
 
   enum GemmVariant: CaseIterable { case tiled, block, small }
 
@@ -93,7 +93,7 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     let tuning = CLGemmTuning.forDevice(entry.info, maxWorkGroupSize: maxGroup)
     var info = entry.info
     // A CPU device runs the barrier-free vector kernels (gemmVariant, useBlockAccumulate) unless told otherwise.
-    let cpuBlock = !entry.info.isGPU && !(getenv("NTKIT_GEMM_KERNEL").map { String(cString: $0) == "tiled" } ?? false)
+    let cpuBlock = !entry.info.isGPU && !TuningKnobs.current.openCLGemmTiledOnCPU
     info.detail += cpuBlock
       ? "; gemm block \(OpenCLDevice.gemmBlock.0)×\(OpenCLDevice.gemmBlock.1) per work-item (vector), accumulate block 4×4"
       : "; \(tuning)"
@@ -313,18 +313,8 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
   static var gemmBlock: (Int, Int) { blockFromEnvironment ?? (8, 16) }
   /// `NTKIT_GEMM_BLOCK="rbm,rbn"` (tuning runs; rbn a vector width 2, 4, 8 or 16).
   /// `NTKIT_GEMM_BLOCK_LOCAL="lx,ly"`: work-group of ntk_gemm_block (tuning runs).
-  static let blockLocalFromEnvironment: (Int, Int)? = {
-    guard let raw = getenv("NTKIT_GEMM_BLOCK_LOCAL") else { return nil }
-    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
-    guard v.count == 2, v[0] > 0, v[1] > 0 else { return nil }
-    return (v[0], v[1])
-  }()
-  static let blockFromEnvironment: (Int, Int)? = {
-    guard let raw = getenv("NTKIT_GEMM_BLOCK") else { return nil }
-    let v = String(cString: raw).split(separator: ",").compactMap { Int($0) }
-    guard v.count == 2, v[0] > 0, [2, 4, 8, 16].contains(v[1]) else { return nil }
-    return (v[0], v[1])
-  }()
+  static let blockLocalFromEnvironment: (Int, Int)? = TuningKnobs.current.openCLGemmBlockLocal.map { ($0[0], $0[1]) }
+  static let blockFromEnvironment: (Int, Int)? = TuningKnobs.current.openCLGemmBlock.map { ($0[0], $0[1]) }
 
   /// Tiny or skinny products run one work-item per element. Larger ones use
   /// the local-memory tiled kernel on GPUs, and the barrier-free register
