@@ -19,7 +19,7 @@ public enum InputData {
       }
       let tensor = array.tensor()
       if let exact = tensor.data64 {
-        try NPY.checkFinite(exact, path: path, rowLength: max(tensor.rowLength, 2))
+        try NPY.checkFinite(doubles: exact, path: path, rowLength: max(tensor.rowLength, 2))
       } else if array.dtype.isFloatingPoint {
         try NPY.checkFinite(tensor.data, path: path, rowLength: max(tensor.rowLength, 2))
       }

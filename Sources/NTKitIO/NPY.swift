@@ -234,7 +234,7 @@ public enum NPY {
   }
 
   /// `checkFinite` for float64 values.
-  public static func checkFinite(_ values: [Double], path: String, rowLength: Int = 1) throws {
+  public static func checkFinite(doubles values: [Double], path: String, rowLength: Int = 1) throws {
     guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
     throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: values[i]))
   }

@@ -32,7 +32,7 @@ public enum KernelFile {
     }
     if array.dtype == .float64 {
       let values = array.doubles()
-      try NPY.checkFinite(values, path: path, rowLength: n)
+      try NPY.checkFinite(doubles: values, path: path, rowLength: n)
       return Matrix(n: n, floats: nil, doubles: values, fileShape: s)
     }
     let values = array.floats()
