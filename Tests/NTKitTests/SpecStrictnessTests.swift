@@ -91,6 +91,11 @@ final class SpecStrictnessTests: XCTestCase {
     XCTAssertEqual(network.affineLayers[0].weightScale, 1.5 / 3.0.squareRoot(), accuracy: 1e-15)
     XCTAssertEqual(network.affineLayers[0].biasScale, 0.1)
     XCTAssertEqual(network.affineLayers[1].weightScale, 2 / 2.0, accuracy: 1e-15)
+    // Under standard they would do nothing: refused, not ignored.
+    try expectSpecError(#"{"input_shape": [3], "w_std": 2, "layers": [{"type": "dense", "units": 1}]}"#,
+                        ["w_std applies only under \"parameterization\": \"ntk\""])
+    try expectSpecError(#"{"input_shape": [3], "parameterization": "standard", "layers": [{"type": "dense", "units": 1, "b_std": 0.5}]}"#,
+                        ["layers[0] (dense): b_std applies only under"])
   }
 
   func testActivationShorthandExpandsAndKeepsTheFileIndex() throws {

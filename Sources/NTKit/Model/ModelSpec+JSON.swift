@@ -106,6 +106,16 @@ extension ModelSpec {
       }
       parameterization = value
     }
+    /// w_std / b_std scale the forward pass under ntk only; under standard they
+    /// would be silently ignored, so they are refused instead.
+    func checkScale(_ entry: [String: JSONValue], _ at: String) throws {
+      guard parameterization == .standard else { return }
+      for key in ["w_std", "b_std"] where entry[key].map({ !$0.isNull }) == true {
+        throw fail("\(at)\(key) applies only under \"parameterization\": \"ntk\" (y = (w_std/√fan_in)·x·W + b_std·b); "
+                   + "under \"standard\" the scale is in the weights themselves: remove \(key) or set the ntk parameterization")
+      }
+    }
+    try checkScale(top, "")
     let defaultWStd = try number(top["w_std"], "w_std", 1)
     let defaultBStd = try number(top["b_std"], "b_std", 1)
     guard let list = top["layers"]?.arrayValue else { throw fail("layers must be an array of layer objects") }
@@ -165,6 +175,7 @@ extension ModelSpec {
         }
         return padding
       }
+      try checkScale(entry, "\(at): ")
       var layer: LayerSpec
       switch type {
       case "dense":

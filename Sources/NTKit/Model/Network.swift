@@ -116,6 +116,13 @@ public struct Network: Sendable, Equatable {
     for (index, layer) in spec.layers.enumerated() {
       let at = "layer \(spec.fileIndex(index)) (\(layer.typeName))"
       switch layer {
+      case .dense(_, _, let wStd, let bStd), .conv2d(_, _, _, _, _, let wStd, let bStd):
+        guard ntk || (wStd == 1 && bStd == 1) else {
+          throw fail("\(at): w_std / b_std apply only under the ntk parameterization; under standard they would be ignored")
+        }
+      default: break
+      }
+      switch layer {
       case .dense(let units, let bias, let wStd, let bStd):
         guard units > 0 else { throw fail("\(at): units must be positive, found \(units)") }
         guard shape.count == 1 else {

@@ -8,7 +8,7 @@ struct StatsCommand: ParsableCommand {
     discussion: "Give a kernel (--kernel K.npy, N×N) or a model and inputs (the trace NTK is computed first).")
 
   @Option(help: "A kernel (.npy): N×N, or full-mode [N, M, N, M] (read as NM×NM). <f8 stays float64.") var kernel: String?
-  @Option(help: "Model spec JSON (instead of --kernel).") var model: String?
+  @Option(help: "Model spec JSON (docs/formats.md), instead of --kernel.") var model: String?
   @Option(help: "Weights (.safetensors).") var weights: String?
   @Option(help: "Seed of a fresh initialisation when --weights is left out.") var seed: UInt64?
   @Option(help: "Inputs (.npy or .csv), with --model.") var inputs: String?
