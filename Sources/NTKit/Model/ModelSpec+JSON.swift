@@ -73,7 +73,8 @@ extension ModelSpec {
           throw fail("\(at)unknown key '\(key)'\(hint)")
         }
         if let other = spelledAs[name] {
-          throw fail("\(at)'\(key)' and '\(other)' give the same setting twice; keep one")
+          throw fail(other == key ? "\(at)key '\(key)' appears twice; keep one"
+                                  : "\(at)'\(key)' and '\(other)' give the same setting twice; keep one")
         }
         spelledAs[name] = key
         out[name] = value
