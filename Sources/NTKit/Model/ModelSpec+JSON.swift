@@ -287,12 +287,13 @@ extension ModelParameters {
   /// Loads `layers.{i}.kernel` / `layers.{i}.bias` from a safetensors file;
   /// F64 tensors keep their float64 values (`values64`). A file whose
   /// metadata names a different parameterization than the spec is refused.
-  public static func load(_ path: String, network: Network) throws -> ModelParameters {
+  /// `specPath` names the spec in that message.
+  public static func load(_ path: String, network: Network, specPath: String? = nil) throws -> ModelParameters {
     let (tensors, metadata) = try Safetensors.readFile(path)
     if let written = metadata["parameterization"], written != network.spec.parameterization.rawValue {
       throw NTKitError.format(
         path: path, reason: "written for parameterization \(MessageText.quoted(written)) (its __metadata__) but the model spec "
-          + "uses \"\(network.spec.parameterization.rawValue)\": the weights' scales differ between the two; "
+          + (specPath.map { "\($0) " } ?? "") + "uses \"\(network.spec.parameterization.rawValue)\": the weights' scales differ between the two; "
           + "re-initialise with `ntk init` or fix the spec's parameterization")
     }
     return try ModelParameters(network: network,

@@ -19,7 +19,11 @@ public struct ModelSpec: Sendable, Equatable {
   }
 
   /// The file index of `layers[k]` (see `fileIndices`).
-  public func fileIndex(_ k: Int) -> Int { fileIndices.isEmpty ? k : fileIndices[k] }
+  /// Layers appended after `fileIndices` was set continue its numbering.
+  public func fileIndex(_ k: Int) -> Int {
+    guard let last = fileIndices.last else { return k }
+    return k < fileIndices.count ? fileIndices[k] : last + 1 + (k - fileIndices.count)
+  }
 
   /// True when `layers[k]` came from the `"activation"` key of the layer before it.
   public func isShorthandActivation(_ k: Int) -> Bool { k > 0 && fileIndex(k) == fileIndex(k - 1) }
