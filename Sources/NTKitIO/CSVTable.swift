@@ -69,13 +69,14 @@ public struct CSVTable: Sendable {
     return i
   }
 
-  /// The columns `names`, in that order, as an `[N, k]` tensor.
+  /// The columns `names`, in that order, as an `[N, k]` tensor (the cells'
+  /// float64 values kept in `data64`).
   public func columns(_ names: [String]) throws -> Tensor {
     let indices = try names.map(index(of:))
-    var data: [Float] = []
+    var data: [Double] = []
     data.reserveCapacity(rows.count * indices.count)
-    for row in rows { for i in indices { data.append(Float(row[i])) } }
-    return Tensor(shape: [rows.count, indices.count], data: data)
+    for row in rows { for i in indices { data.append(row[i]) } }
+    return Tensor(shape: [rows.count, indices.count], doubles: data)
   }
 
   /// One column as floats.

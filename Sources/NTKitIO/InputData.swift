@@ -1,5 +1,6 @@
-/// Loads network inputs from `.npy` or `.csv` files as a float32 tensor,
-/// rejecting NaN and Inf.
+/// Loads network inputs from `.npy` or `.csv` files as a tensor, rejecting
+/// NaN and Inf. `<f8` arrays and CSV cells keep their float64 values
+/// (`Tensor.data64`) for `--precision f64`.
 public enum InputData {
   /// Loads `path` by extension:
   /// - `.npy`: any supported dtype, shape `[N, *input_shape]`; `|u1` becomes x/255;
@@ -17,7 +18,9 @@ public enum InputData {
         throw NTKitError.format(path: path, reason: "expected inputs of shape [N, ...], found a 0-d scalar")
       }
       let tensor = array.tensor()
-      if array.dtype.isFloatingPoint {
+      if let exact = tensor.data64 {
+        try NPY.checkFinite(doubles: exact, path: path, rowLength: max(tensor.rowLength, 2))
+      } else if array.dtype.isFloatingPoint {
         try NPY.checkFinite(tensor.data, path: path, rowLength: max(tensor.rowLength, 2))
       }
       return tensor

@@ -116,8 +116,11 @@ public struct NPYArray: Sendable {
     }
   }
 
-  /// The array as a float32 tensor (`floats()` with the same shape).
-  public func tensor() -> Tensor { Tensor(shape: shape, data: floats()) }
+  /// The array as a tensor (`floats()` with the same shape); a `<f8` array
+  /// keeps its exact values in `data64` too.
+  public func tensor() -> Tensor {
+    dtype == .float64 ? Tensor(shape: shape, doubles: doubles()) : Tensor(shape: shape, data: floats())
+  }
 
   /// Converts `count` elements of `dtype` at `raw` to Float (u8 → x/255).
   static func convert(_ raw: UnsafeRawBufferPointer, _ dtype: NPYDType, into out: UnsafeMutablePointer<Float>, count: Int) {
@@ -228,6 +231,12 @@ public enum NPY {
   public static func checkFinite(_ values: [Float], path: String, rowLength: Int = 1) throws {
     guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
     throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: Double(values[i])))
+  }
+
+  /// `checkFinite` for float64 values.
+  public static func checkFinite(doubles values: [Double], path: String, rowLength: Int = 1) throws {
+    guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+    throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: values[i]))
   }
 
   /// Throws `.nonFinite` for the first NaN or Inf of an array about to be

@@ -31,7 +31,15 @@ public enum NTKitError: Error, CustomStringConvertible, Equatable, Sendable {
   /// A numerical failure (divergence, non-finite result).
   case numerical(String)
 
+  /// The message, one line: control bytes echoed from input files (a NUL in
+  /// a CSV cell, a newline in a tensor name) are escaped (`MessageText`). Only
+  /// a kernel build log keeps its line breaks.
   public var description: String {
+    if case .kernelBuild = self { return rawDescription }
+    return MessageText.escaped(rawDescription)
+  }
+
+  private var rawDescription: String {
     switch self {
     case .io(let path, let reason): return "\(path): \(reason)"
     case .format(let path, let reason): return "\(path): \(reason)"

@@ -4,16 +4,33 @@ import Glibc
 import Darwin
 #endif
 
-/// A named float32 tensor, as stored in a safetensors file.
+/// A named float32 tensor, as stored in a safetensors file. A tensor read
+/// from an F64 entry also keeps its exact values in `values64` (`values` is
+/// then their float32 rounding), for float64 computations.
 public struct NamedTensor: Sendable, Equatable {
   public let name: String
   public let shape: [Int]
   public var values: [Float]
+  public var values64: [Double]?
 
   public init(name: String, shape: [Int], values: [Float]) {
     self.name = name
     self.shape = shape
     self.values = values
+    self.values64 = nil
+  }
+
+  /// A float64 tensor; `values` is its float32 rounding.
+  public init(name: String, shape: [Int], doubles: [Double]) {
+    self.name = name
+    self.shape = shape
+    self.values = doubles.map { Float($0) }
+    self.values64 = doubles
+  }
+
+  /// Equality of name, shape and the float32 values.
+  public static func == (a: NamedTensor, b: NamedTensor) -> Bool {
+    a.name == b.name && a.shape == b.shape && a.values == b.values
   }
 
   /// As a `Tensor` (same shape and values).
@@ -23,7 +40,8 @@ public struct NamedTensor: Sendable, Equatable {
 /// Reading and writing safetensors files: an 8-byte little-endian header
 /// length, a JSON header, then the raw little-endian tensor data.
 ///
-/// Reads F32, F64, F16 and BF16 (converted to float32); writes F32 only,
+/// Reads F32, F64, F16 and BF16 (converted to float32; F64 values are also
+/// kept exact in `NamedTensor.values64`); writes F32 only,
 /// atomically, with tensors sorted by name and contiguous offsets.
 public enum Safetensors {
   /// The element types that can be read, with their sizes in bytes.
@@ -33,6 +51,12 @@ public enum Safetensors {
   /// against the file size (offsets in range, sizes matching shape × dtype,
   /// no overlaps) before any tensor is converted.
   public static func read(_ path: String) throws -> [String: NamedTensor] {
+    try readFile(path).tensors
+  }
+
+  /// Every tensor of `path`, keyed by name, and the `__metadata__` strings
+  /// (empty when the file has none).
+  public static func readFile(_ path: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
     let bytes = try readWholeFile(path)
     func fail(_ reason: String) -> NTKitError { .format(path: path, reason: reason) }
     guard bytes.count >= 8 else {
@@ -59,11 +83,13 @@ public enum Safetensors {
 
     struct Entry { var name: String; var dtype: String; var shape: [Int]; var begin: Int; var end: Int; var count: Int }
     var entries: [Entry] = []
+    var metadata: [String: String] = [:]
     for (name, info) in members {
       if name == "__metadata__" {
         guard case .object(let meta) = info, meta.allSatisfy({ $0.value.stringValue != nil }) else {
           throw fail("'__metadata__' must be an object of strings")
         }
+        for (key, value) in meta { metadata[key] = value.stringValue }
         continue
       }
       guard case .object = info else { throw fail("tensor '\(name)': expected an object, found \(info.kindName)") }
@@ -132,10 +158,14 @@ public enum Safetensors {
           }
           n = e.count
         }
-        result[e.name] = NamedTensor(name: e.name, shape: e.shape, values: values)
+        var tensor = NamedTensor(name: e.name, shape: e.shape, values: values)
+        if e.dtype == "F64" {
+          tensor.values64 = (0..<e.count).map { data.loadUnaligned(fromByteOffset: e.begin + 8 * $0, as: Double.self) }
+        }
+        result[e.name] = tensor
       }
     }
-    return result
+    return (result, metadata)
   }
 
   /// Writes `tensors` as F32, sorted by name with contiguous offsets, atomically.

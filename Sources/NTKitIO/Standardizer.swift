@@ -20,13 +20,14 @@ public struct Standardizer: Sendable, Equatable, Codable {
   /// `columns` names them (optional; empty or one name per column).
   public static func fit(_ data: Tensor, columns: [String] = []) -> Standardizer {
     let n = data.rows, k = data.rowLength
+    let values = data.doubles
     var mean = [Double](repeating: 0, count: k)
     var m2 = [Double](repeating: 0, count: k)
-    for r in 0..<n { for c in 0..<k { mean[c] += Double(data.data[r * k + c]) } }
+    for r in 0..<n { for c in 0..<k { mean[c] += values[r * k + c] } }
     if n > 0 { for c in 0..<k { mean[c] /= Double(n) } }
     for r in 0..<n {
       for c in 0..<k {
-        let d = Double(data.data[r * k + c]) - mean[c]
+        let d = values[r * k + c] - mean[c]
         m2[c] += d * d
       }
     }
@@ -43,10 +44,10 @@ public struct Standardizer: Sendable, Equatable, Codable {
   /// `(x - mean) / std` per column.
   public func apply(_ data: Tensor) throws -> Tensor {
     try check(data)
-    var out = data
     let k = mean.count
-    for i in 0..<out.data.count { out.data[i] = Float((Double(out.data[i]) - mean[i % k]) / std[i % k]) }
-    return out
+    let x = data.doubles
+    // In float64 throughout, so float64 inputs stay float64 (`Tensor.data64`).
+    return Tensor(shape: data.shape, doubles: (0..<x.count).map { (x[$0] - mean[$0 % k]) / std[$0 % k] })
   }
 
   /// `x * std + mean` per column (undoes `apply`, e.g. for predictions).

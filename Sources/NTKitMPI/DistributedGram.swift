@@ -147,7 +147,6 @@ public enum DistributedGram {
 
   /// Rows `range` of `x` as a tensor of the same trailing shape.
   static func rowsOf(_ x: Tensor, _ range: Range<Int>) -> Tensor {
-    let w = x.rowLength
-    return Tensor(shape: [range.count] + x.shape.dropFirst(), data: Array(x.data[(range.lowerBound * w)..<(range.upperBound * w)]))
+    x.slice(rows: range)  // keeps float64 inputs (`data64`) for --precision f64
   }
 }

@@ -7,7 +7,7 @@ struct NTK: ParsableCommand {
     abstract: "Neural-tangent kernels, their collective variables and RND data selection for small networks.",
     discussion: """
       Exit status: 0 success, 1 failure (bad input, I/O, numerical), 2 usage error.
-      Models are JSON specs (formats.md); weights are safetensors; arrays are .npy or .csv.
+      Models are JSON specs; weights are safetensors; arrays are .npy or .csv: see docs/formats.md.
       """,
     version: NTKitVersion.string,
     subcommands: [

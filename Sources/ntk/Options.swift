@@ -7,7 +7,7 @@ import Glibc
 
 /// `--model`, `--weights`, `--seed`.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Model spec JSON (formats.md).")
+  @Option(help: "Model spec JSON (docs/formats.md).")
   var model: String
 
   @Option(help: "Weights (.safetensors). Leave out for a fresh initialisation from --seed.")

@@ -25,7 +25,7 @@ ModelLike = Union["Model", str, os.PathLike, Mapping[str, Any]]
 
 
 class Model:
-    """A network as the engine sees it: a ``*.model.json`` spec (see ``formats.md``).
+    """A network as the engine sees it: a ``*.model.json`` spec (see ``docs/formats.md``).
 
     ``Model("Models/fuel_table_a1.model.json")`` reads a spec file;
     ``Model({"input_shape": [8], "layers": [...]})`` takes a dict with the same keys

@@ -223,6 +223,29 @@ extension ComputeDevice {
     return buffer
   }
 
+  /// θ as a buffer of `T`: in float64 from `values64` when the parameters
+  /// were read as float64, so F64 weights are never rounded to float32.
+  public func upload<T: DeviceScalar>(parameters: ModelParameters, as type: T.Type) throws -> DeviceBuffer<T> {
+    if T.self == Double.self, let exact = parameters.values64 {
+      return try upload(exact.map { T($0) })
+    }
+    return try upload(converting: parameters.values, as: T.self)
+  }
+
+  /// Rows `rows` of `x` into `destination`: in float64 from `x.data64` when
+  /// `T` is Double and the inputs were read as float64, else from `x.data`.
+  public func write<T: DeviceScalar>(rows: Range<Int>, of x: Tensor, to destination: BufferView<T>) throws {
+    let w = x.rowLength
+    let range = rows.lowerBound * w..<rows.upperBound * w
+    if T.self == Double.self, let exact = x.data64 {
+      try exact[range].withUnsafeBufferPointer { src in
+        try src.withMemoryRebound(to: T.self) { try write($0, to: destination) }
+      }
+    } else {
+      try write(converting: x.data[range], to: destination)
+    }
+  }
+
   /// `count` values from `view`, back on the host.
   public func download<T: DeviceScalar>(_ view: BufferView<T>, count: Int) throws -> [T] {
     var out = [T](repeating: 0, count: count)

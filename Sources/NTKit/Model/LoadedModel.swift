@@ -17,7 +17,7 @@ public struct LoadedModel: Sendable {
     let network = try Network(spec: spec, source: model)
     let parameters: ModelParameters
     if let weights {
-      parameters = try ModelParameters.load(weights, network: network)
+      parameters = try ModelParameters.load(weights, network: network, specPath: model)
     } else {
       parameters = ModelParameters(initializing: network, seed: seed ?? 0)
     }

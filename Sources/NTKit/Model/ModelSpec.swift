@@ -4,12 +4,29 @@ public struct ModelSpec: Sendable, Equatable {
   public var inputShape: [Int]
   public var parameterization: Parameterization
   public var layers: [LayerSpec]
+  /// For each entry of `layers`, its index in the file's `layers` list, which
+  /// names its weights (`layers.{i}.kernel`). The same as the position unless
+  /// a dense/conv2d `"activation"` shorthand was expanded: the activation then
+  /// shares the index of the layer it follows. Empty means the identity.
+  public var fileIndices: [Int]
 
-  public init(inputShape: [Int], parameterization: Parameterization = .standard, layers: [LayerSpec]) {
+  public init(inputShape: [Int], parameterization: Parameterization = .standard, layers: [LayerSpec],
+              fileIndices: [Int] = []) {
     self.inputShape = inputShape
     self.parameterization = parameterization
     self.layers = layers
+    self.fileIndices = fileIndices.count == layers.count && fileIndices != Array(layers.indices) ? fileIndices : []
   }
+
+  /// The file index of `layers[k]` (see `fileIndices`).
+  /// Layers appended after `fileIndices` was set continue its numbering.
+  public func fileIndex(_ k: Int) -> Int {
+    guard let last = fileIndices.last else { return k }
+    return k < fileIndices.count ? fileIndices[k] : last + 1 + (k - fileIndices.count)
+  }
+
+  /// True when `layers[k]` came from the `"activation"` key of the layer before it.
+  public func isShorthandActivation(_ k: Int) -> Bool { k > 0 && fileIndex(k) == fileIndex(k - 1) }
 }
 
 /// How a parameter enters the forward pass.

@@ -114,7 +114,14 @@ public struct Network: Sendable, Equatable {
       return sum
     }
     for (index, layer) in spec.layers.enumerated() {
-      let at = "layer \(index) (\(layer.typeName))"
+      let at = "layer \(spec.fileIndex(index)) (\(layer.typeName))"
+      switch layer {
+      case .dense(_, _, let wStd, let bStd), .conv2d(_, _, _, _, _, let wStd, let bStd):
+        guard ntk || (wStd == 1 && bStd == 1) else {
+          throw fail("\(at): w_std / b_std apply only under the ntk parameterization; under standard they would be ignored")
+        }
+      default: break
+      }
       switch layer {
       case .dense(let units, let bias, let wStd, let bStd):
         guard units > 0 else { throw fail("\(at): units must be positive, found \(units)") }
@@ -124,7 +131,7 @@ public struct Network: Sendable, Equatable {
         _ = try checkedSize([shape[0] + (bias ? 1 : 0), units], "\(at): \(shape[0])→\(units) weights")
         let g = ConvGeometry.dense(fanIn: shape[0], units: units)
         let a = AffineLayer(
-          specIndex: index, geometry: g, hasBias: bias,
+          specIndex: spec.fileIndex(index), geometry: g, hasBias: bias,
           weightScale: ntk ? Double(wStd) / Double(shape[0]).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: false)
         offset = try addParameters(offset, a.parameterCount, at)
@@ -156,7 +163,7 @@ public struct Network: Sendable, Equatable {
         _ = try checkedSize([g.outH, g.outW, filters], "\(at): output \(g.outH)×\(g.outW)×\(filters)")
         _ = try checkedSize([g.outH, g.outW, g.patch], "\(at): im2col patches \(g.outH * g.outW)×\(g.patch)")
         let a = AffineLayer(
-          specIndex: index, geometry: g, hasBias: bias,
+          specIndex: spec.fileIndex(index), geometry: g, hasBias: bias,
           weightScale: ntk ? Double(wStd) / Double(g.patch).squareRoot() : 1, biasScale: ntk ? Double(bStd) : 1,
           kernelOffset: offset, isConv: true)
         offset = try addParameters(offset, a.parameterCount, at)

@@ -112,7 +112,7 @@ public enum NTKGram {
     }
 
     // Device state.
-    let theta = try device.upload(converting: parameters.values, as: T.self)
+    let theta = try device.upload(parameters: parameters, as: T.self)
     let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
                                        capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
     var plan = plan0
@@ -127,9 +127,14 @@ public enum NTKGram {
     var lastLayerNorms: DeviceBuffer<T>?
     if plan.layers.contains(where: \.compressedCotangent), let last = lastLayer {
       let fanIn = last.geometry.inC, units = last.geometry.outC
+      let theta64 = T.self == Double.self ? parameters.values64 : nil
       let norms = (0..<fanIn).map { c -> T in
         var sum = 0.0
-        for a in 0..<units { let w = Double(parameters.values[last.kernelOffset + c * units + a]); sum += w * w }
+        for a in 0..<units {
+          let k = last.kernelOffset + c * units + a
+          let w = theta64?[k] ?? Double(parameters.values[k])
+          sum += w * w
+        }
         return T(sum.squareRoot())
       }
       lastLayerNorms = try device.upload(norms)
@@ -148,7 +153,7 @@ public enum NTKGram {
       var lo = range.lowerBound
       while lo < range.upperBound {
         let n = min(propagator.capacity, range.upperBound - lo)
-        try device.write(converting: x.data[lo * network.inputSize..<(lo + n) * network.inputSize], to: propagator.input.view)
+        try device.write(rows: lo..<lo + n, of: x, to: propagator.input.view)
         try propagator.forward(n: n)
         let s = slot + (lo - range.lowerBound)
         var layerIndex = plan.layers.count - 1

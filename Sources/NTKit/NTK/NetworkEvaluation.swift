@@ -31,14 +31,14 @@ public enum NetworkEvaluation {
   ) throws -> [T] {
     try checkInputs(network, inputs)
     let n = inputs.rows, m = network.outputSize
-    let theta = try device.upload(converting: parameters.values, as: T.self)
+    let theta = try device.upload(parameters: parameters, as: T.self)
     let p = try Propagator<T>(network: network, parameters: theta, device: device,
                               capacity: max(1, min(n, blockSamples)), multiplicity: 1)
     var out = [T](repeating: 0, count: n * m)
     var lo = 0
     while lo < n {
       let b = min(p.capacity, n - lo)
-      try device.write(converting: inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize], to: p.input.view)
+      try device.write(rows: lo..<lo + b, of: inputs, to: p.input.view)
       try p.forward(n: b)
       try out.withUnsafeMutableBufferPointer {
         try device.read(p.output, into: UnsafeMutableBufferPointer(rebasing: $0[lo * m..<(lo + b) * m]))
@@ -73,14 +73,14 @@ public enum NetworkEvaluation {
     guard perSample <= memoryBudget else {
       throw NTKitError.memoryBudget(needed: perSample, budget: memoryBudget, hint: "raise --memory-budget")
     }
-    let theta = try device.upload(converting: parameters.values, as: T.self)
+    let theta = try device.upload(parameters: parameters, as: T.self)
     let p = try Propagator<T>(network: network, parameters: theta, device: device, capacity: block, multiplicity: m)
     let jBlock = try device.makeBuffer(T.self, count: block * m * pCount)
     var out = [T](repeating: 0, count: n * m * pCount)
     var lo = 0
     while lo < n {
       let b = min(block, n - lo)
-      try device.write(converting: inputs.data[lo * network.inputSize..<(lo + b) * network.inputSize], to: p.input.view)
+      try device.write(rows: lo..<lo + b, of: inputs, to: p.input.view)
       try p.forward(n: b)
       try p.backward(n: b, seed: nil) { k, a, g in
         try p.jacobianBlock(k, a, cotangent: g, n: b, into: jBlock.view(at: a.kernelOffset), ld: pCount)

@@ -66,10 +66,22 @@ public struct CollectiveVariables: Sendable, Equatable {
 
   /// Collective variables of a row-major float64 kernel, by full decomposition.
   public static func compute(kernel: [Double], n: Int) throws -> CollectiveVariables {
+    try compute(kernel: kernel, n: n, method: .exact)
+  }
+
+  /// Collective variables of a row-major float64 kernel (`--precision f64`,
+  /// an `<f8` kernel file): never rounded to float32.
+  public static func compute(kernel: [Double], n: Int, method: Method) throws -> CollectiveVariables {
     try validate(count: kernel.count, n: n)
     var trace = 0.0
     for i in 0..<n { trace += kernel[i * n + i] }
-    return try exact(SymmetricEigen.eigenvalues(kernel, n: n), n: n, trace: trace)
+    switch method {
+    case .exact:
+      return try exact(SymmetricEigen.eigenvalues(kernel, n: n), n: n, trace: trace)
+    case .lanczos(let k):
+      let top = try kernel.withUnsafeBufferPointer { try Lanczos.topEigenvalues($0, n: n, k: k).eigenvalues }
+      return CollectiveVariables(n: n, trace: trace, entropy: nil, lambdaMax: top[0], eigenvalues: top, method: method)
+    }
   }
 
   /// Von Neumann entropy of a spectrum: clip negatives to 0, `p = λ / Σλ`,

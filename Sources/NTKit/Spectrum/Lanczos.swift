@@ -69,6 +69,20 @@ public enum Lanczos {
     }
   }
 
+  /// The largest `k` eigenvalues of the row-major float64 matrix `a` (its
+  /// symmetric part to first order, as for float32).
+  public static func topEigenvalues(
+    _ a: UnsafeBufferPointer<Double>, n: Int, k: Int, tolerance: Double = 1e-8
+  ) throws -> Result {
+    guard n > 0, a.count == n * n else {
+      throw NTKitError.invalidArgument("Lanczos: expected an n×n matrix with n > 0, got n = \(n), \(a.count) values")
+    }
+    return try topEigenvalues(n: n, k: k, tolerance: tolerance) { x, y in
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(n), 1, a.baseAddress!, blasint(n),
+                  x.baseAddress!, 1, 0, y.baseAddress!, 1)
+    }
+  }
+
   /// The largest `k` eigenvalues of the symmetric operator `matvec`, which
   /// must write `A·x` (length `n`) into its second argument.
   public static func topEigenvalues(

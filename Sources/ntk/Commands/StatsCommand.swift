@@ -7,8 +7,8 @@ struct StatsCommand: ParsableCommand {
     abstract: "NTK collective variables: trace, von Neumann entropy, largest eigenvalue, spectrum.",
     discussion: "Give a kernel (--kernel K.npy, N×N) or a model and inputs (the trace NTK is computed first).")
 
-  @Option(help: "An N×N kernel (.npy).") var kernel: String?
-  @Option(help: "Model spec JSON (instead of --kernel).") var model: String?
+  @Option(help: "A kernel (.npy): N×N, or full-mode [N, M, N, M] (read as NM×NM). <f8 stays float64.") var kernel: String?
+  @Option(help: "Model spec JSON (docs/formats.md), instead of --kernel.") var model: String?
   @Option(help: "Weights (.safetensors).") var weights: String?
   @Option(help: "Seed of a fresh initialisation when --weights is left out.") var seed: UInt64?
   @Option(help: "Inputs (.npy or .csv), with --model.") var inputs: String?
@@ -31,10 +31,13 @@ struct StatsCommand: ParsableCommand {
 
   func run() throws {
     var deviceName = "cpu"
-    let matrix: [Float]
+    var matrix32: [Float]?
+    var matrix64: [Double]?
     let n: Int
     if let kernel {
-      (matrix, n) = try KernelFile.read(kernel)
+      // <f4 stays float32, <f8 float64; [N, M, N, M] is read as NM × NM.
+      let k = try KernelFile.load(kernel)
+      (n, matrix32, matrix64) = (k.n, k.floats, k.doubles)
     } else {
       let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
       let x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
@@ -44,15 +47,25 @@ struct StatsCommand: ParsableCommand {
       options.memoryBudget = compute.budget
       options.isCancelled = { Interrupt.isRequested }
       n = x.rows
-      var k = [Float](repeating: 0, count: n * n)
-      let report = try DeviceSelector.withFallback(on: device, warn: compute.fallback) { device in
-        try k.withUnsafeMutableBufferPointer {
-          try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
-                              options: options, output: $0)
+      _ = try GramJob.checkOutputFits(shape: [n, n], precision: compute.parsedPrecision)
+      func gram<T: DeviceScalar>(_: T.Type) throws -> [T] {
+        var k = [T](repeating: 0, count: n * n)
+        let report = try DeviceSelector.withFallback(on: device, warn: compute.fallback) { device in
+          if T.self == Double.self && !device.supports(.f64) {
+            throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
+          }
+          return try k.withUnsafeMutableBufferPointer {
+            try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
+                                options: options, output: $0)
+          }
         }
+        deviceName = report.device
+        return k
       }
-      deviceName = report.device
-      matrix = k
+      switch compute.parsedPrecision {
+      case .f32: matrix32 = try gram(Float.self)
+      case .f64: matrix64 = try gram(Double.self)
+      }
     }
     let chosen: CollectiveVariables.Method
     switch method {
@@ -60,7 +73,12 @@ struct StatsCommand: ParsableCommand {
     case "lanczos": chosen = .lanczos(k: topK)
     default: chosen = CollectiveVariables.automaticMethod(n: n)
     }
-    let cv = try matrix.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
+    let cv: CollectiveVariables
+    if let matrix64 {
+      cv = try CollectiveVariables.compute(kernel: matrix64, n: n, method: chosen)
+    } else {
+      cv = try matrix32!.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
+    }
     if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
     if json {
       var fields: [(key: String, value: JSONValue)] = [

@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
       cross_entropy) per epoch (--history CSV) and prints the min and final test loss.
       """)
 
-  @Option(help: "Model spec JSON (formats.md).") var model: String
+  @Option(help: "Model spec JSON (docs/formats.md).") var model: String
   @Option(help: "Initial weights (.safetensors); default: a fresh initialisation from --seed.") var weights: String?
   @Option(help: "Training inputs: .npy [N, *input_shape] or .csv with a header.") var train: String
   @Option(help: "Training labels/targets (.npy).") var labels: String?

@@ -72,7 +72,7 @@ def main():
         spec, dt = case["spec"], case["dtype"]
         rng = np.random.default_rng(case["seed"])
         tensors = ref.params_to_tensors(spec, ref.init_params(spec, rng))
-        if dt == "F64":  # values that float32 cannot hold exactly: the loader must round them
+        if dt == "F64":  # values that float32 cannot hold exactly: f32 rounds them, f64 keeps them
             tensors = {k: v.astype(np.float64) + rng.normal(0.0, 1e-4, v.shape) for k, v in tensors.items()}
         else:
             tensors = {k: ref._round_to(dt, v) for k, v in tensors.items()}
@@ -86,6 +86,16 @@ def main():
                    "--weights", os.path.join(d, "weights.safetensors"), "--inputs", os.path.join(d, "inputs.npy"),
                    "--mode", mode, "--out", os.path.join(d, f"ntk_{mode}.npy")]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+        if dt == "F64":
+            # NTKit keeps F64 weights in float64 (--precision f64), while `reference.py ntk`
+            # rounds every weight to float32 first: recompute from the exact weights, in process.
+            ref.jax.config.update("jax_enable_x64", True)
+            exact = [(tensors[f"layers.{e['index']}.kernel"],
+                      tensors.get(f"layers.{e['index']}.bias") if e["bias_shape"] is not None else None)
+                     for e in ref.param_layout(spec)]
+            tr64, full64 = ref.ntk_from_jacobian(ref.jacobian(spec, exact, x.astype(np.float64)))
+            np.save(os.path.join(d, "ntk_trace.npy"), tr64)
+            np.save(os.path.join(d, "ntk_full.npy"), full64)
         tr = np.load(os.path.join(d, "ntk_trace.npy"))
         full = np.load(os.path.join(d, "ntk_full.npy"))
         assert np.allclose(np.einsum("iaja->ij", full), tr, rtol=1e-12, atol=0)
