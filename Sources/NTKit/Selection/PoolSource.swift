@@ -57,16 +57,16 @@ public enum PoolSource: Sendable {
   /// what a checkpoint records to recognise its pool.
   public func fingerprint() throws -> PoolFingerprint {
     let n = rows, w = rowLength
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    var hash = FNV1a()
     let samples = min(n, 64)
     var row = [Float](repeating: 0, count: max(w, 1))
     for s in 0..<samples {
       let i = samples == 1 ? 0 : s * (n - 1) / (samples - 1)
       try row.withUnsafeMutableBufferPointer { try copyRows(i..<i + 1, into: $0.baseAddress!) }
-      hash = fnv1a(hash, UInt64(i))
-      for x in row { hash = fnv1a(hash, UInt64(x.bitPattern)) }
+      hash.add(word: UInt64(i))
+      for x in row { hash.add(word: UInt64(x.bitPattern)) }
     }
-    return PoolFingerprint(rows: n, features: w, hash: hash)
+    return PoolFingerprint(rows: n, features: w, hash: hash.value)
   }
 }
 
@@ -75,16 +75,4 @@ public struct PoolFingerprint: Sendable, Equatable {
   public var rows: Int
   public var features: Int
   public var hash: UInt64
-}
-
-/// One FNV-1a round over the 8 bytes of `value`.
-@inline(__always)
-func fnv1a(_ hash: UInt64, _ value: UInt64) -> UInt64 {
-  var h = hash
-  var v = value
-  for _ in 0..<8 {
-    h = (h ^ (v & 0xFF)) &* 0x100_0000_01B3
-    v >>= 8
-  }
-  return h
 }

@@ -72,11 +72,11 @@ final class RNDSelector: StepSelector {
 
   /// Hash of the spec and both initial networks (what a checkpoint records).
   static func modelHash(spec: ModelSpec, target: ModelParameters, predictor: ModelParameters) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in "\(spec)".utf8 { h = fnv1a(h, UInt64(byte)) }
-    for x in target.values { h = fnv1a(h, UInt64(x.bitPattern)) }
-    for x in predictor.values { h = fnv1a(h, UInt64(x.bitPattern)) }
-    return h
+    var h = FNV1a()
+    for byte in "\(spec)".utf8 { h.add(word: UInt64(byte)) }
+    for x in target.values { h.add(word: UInt64(x.bitPattern)) }
+    for x in predictor.values { h.add(word: UInt64(x.bitPattern)) }
+    return h.value
   }
 
   static func weights(_ source: InitialWeights, network: Network, seed: UInt64, role: String) throws -> ModelParameters {

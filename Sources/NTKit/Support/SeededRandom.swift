@@ -5,23 +5,16 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
   private var spareNormal: Double?
 
   public init(seed: UInt64) {
-    var x = seed
-    func splitmix() -> UInt64 {
-      x &+= 0x9E37_79B9_7F4A_7C15
-      var z = x
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    s = (splitmix(), splitmix(), splitmix(), splitmix())
+    var mix = SplitMix64(seed: seed)
+    s = (mix.next(), mix.next(), mix.next(), mix.next())
   }
 
   /// A generator for a named sub-stream (e.g. "target", "predictor", "run 3"),
   /// so that separate uses of one user seed never share numbers.
   public init(seed: UInt64, stream: String) {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in stream.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    self.init(seed: seed ^ h)
+    var h = FNV1a()
+    h.add(bytesOf: stream)
+    self.init(seed: seed ^ h.value)
   }
 
   @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
