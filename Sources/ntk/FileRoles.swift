@@ -29,7 +29,7 @@ extension ModelOptions {
 }
 
 extension InputOptions {
-  var roles: [(String, String?)] { [("--inputs", inputs), ("--scaler", scaling.scaler)] }
+  var roles: [(String, String?)] { [("--inputs", inputs), ("--indices", indices), ("--scaler", scaling.scaler)] }
 }
 
 extension InitCommand: FileRoles {
@@ -54,7 +54,7 @@ extension GramCommand: FileRoles {
 
 extension StatsCommand: FileRoles {
   var inputFiles: [FileIdentity.Role] {
-    roles([("--kernel", kernel), ("--model", model), ("--weights", weights), ("--inputs", inputs)])
+    roles([("--kernel", kernel), ("--model", model), ("--weights", weights), ("--inputs", inputs), ("--indices", indices)])
   }
   var outputFiles: [FileIdentity.Role] { roles([("--spectrum", spectrum)]) }
 }
@@ -62,7 +62,7 @@ extension StatsCommand: FileRoles {
 extension TrainCommand: FileRoles {
   var inputFiles: [FileIdentity.Role] {
     roles([("--model", model), ("--weights", weights), ("--train", train), ("--labels", labels), ("--test", test),
-           ("--test-labels", testLabels), ("--scaler", scaling.scaler)])
+           ("--test-labels", testLabels), ("--indices", indices), ("--scaler", scaling.scaler)])
   }
   var outputFiles: [FileIdentity.Role] {
     roles([("--out", out), ("--history", history), ("--save-scaler", scaling.saveScaler)])

@@ -21,8 +21,7 @@ struct ModelOptions: ParsableArguments {
 
 /// `--device`, `--precision`, `--memory-budget`, `--verbose`.
 struct ComputeOptions: ParsableArguments {
-  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.")
-  var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: String = "auto"
 
   @Option(help: "Arithmetic precision: f32 (default) or f64 (float64 end to end).")
   var precision: String = "f32"
@@ -67,17 +66,37 @@ struct InputOptions: ParsableArguments {
 
   var featureList: [String]? { features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
 
+  @Option(help: IndicesOption.help("--inputs")) var indices: String?
+
   @OptionGroup var scaling: ScalingOptions
 
-  /// The inputs (and optional second set), standardised on request with one scaler.
+  /// The inputs (rows --indices of them, when given) and the optional second
+  /// set, standardised on request with one scaler fitted on the chosen rows.
   func load(_ model: LoadedModel, second: String? = nil) throws -> (Tensor, Tensor?) {
     var x = try model.loadInputs(inputs, features: featureList)
+    if let indices { x = try RowIndices.load(indices).select(x, of: inputs) }
     var x2 = try second.map { try model.loadInputs($0, features: featureList) }
     if let s = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(inputs, features: featureList)) {
       x = try s.apply(x)
       x2 = try x2.map { try s.apply($0) }
     }
     return (x, x2)
+  }
+}
+
+/// `--device`: one default (auto) and one help text for every command.
+enum DeviceOption {
+  static let help = ArgumentHelp(
+    "Compute device: auto (default), cpu, opencl, opencl:<platform>:<device>.",
+    discussion: "auto picks a GPU OpenCL device when there is one, else the CPU; when OpenCL is missing or the GPU is unusable it says so in one warning line and uses the CPU. See `ntk devices`.")
+}
+
+/// `--indices`: the help line shared by every command that takes it.
+enum IndicesOption {
+  static func help(_ flag: String) -> ArgumentHelp {
+    ArgumentHelp(
+      "Use only these rows of \(flag): an integer .npy of row indices, such as `ntk select --out`.",
+      discussion: "As NumPy's x[idx]: negative indices count from the end, duplicates are kept (and weigh twice), order is kept; out-of-range indices or a float array are errors.")
   }
 }
 
@@ -123,3 +142,32 @@ func deviceFallback(_ name: String) -> ((String) -> Void)? {
 
 /// Drops what stdout holds unwritten (a failed command's "wrote …" line).
 func discardStdout() { OutputTransaction.discardBufferedStdout() }
+
+/// The fields every `--json` summary starts with: the NTKit version and, for
+/// a command that runs a model, the spec, its parameterization, the weights
+/// file (null for a fresh initialisation) and the seed of that initialisation
+/// (null when weights were given).
+func provenanceFields(_ loaded: LoadedModel? = nil, weights: String? = nil, seed: UInt64? = nil)
+  -> [(key: String, value: JSONValue)] {
+  var fields: [(key: String, value: JSONValue)] = [("ntkit_version", .string(NTKitVersion.string))]
+  if let loaded {
+    fields.append(("model", .string(loaded.modelPath)))
+    fields.append(("parameterization", .string(loaded.network.spec.parameterization.rawValue)))
+    fields.append(("weights", weights.map { .string($0) } ?? .null))
+    fields.append(("seed", weights == nil ? .number(Double(seed ?? 0)) : .null))
+  } else if let seed {
+    fields.append(("seed", .number(Double(seed))))
+  }
+  return fields
+}
+
+/// Refuses (usage error, exit 2) an output path whose extension is not the
+/// format the command writes: `--out k.csv` for an `.npy` output.
+func checkOutputExtension(_ path: String, flag: String, expected: String...) throws {
+  let lower = path.lowercased()
+  guard !expected.contains(where: { lower.hasSuffix($0) }) else { return }
+  let slash = lower.lastIndex(of: "/").map { lower.index(after: $0) } ?? lower.startIndex
+  let name = lower[slash...]
+  let found = name.lastIndex(of: ".").map { "\"\(name[$0...])\"" } ?? "no extension"
+  throw ValidationError("\(flag) \(path): this command writes \(expected.joined(separator: " or ")), found \(found); name the file with \(expected[0])")
+}
