@@ -35,7 +35,7 @@ func finish(_ code: Int32) -> Never {
 }
 
 do {
-  var command = try NTKMPI.parseAsRoot()
+  var command = try NTKMPI.parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))
   do {
     try command.run()
     finish(0)

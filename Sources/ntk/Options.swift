@@ -171,3 +171,49 @@ func checkOutputExtension(_ path: String, flag: String, expected: String...) thr
   let found = name.lastIndex(of: ".").map { "\"\(name[$0...])\"" } ?? "no extension"
   throw ValidationError("\(flag) \(path): this command writes \(expected.joined(separator: " or ")), found \(found); name the file with \(expected[0])")
 }
+
+/// The command line as swift-argument-parser should see it: `--flag -1`
+/// becomes `--flag=-1`, so that a negative number is read (and refused or
+/// accepted) as the flag's value rather than taken for an unknown short
+/// option, which the parser reports as "Missing value".
+func normalizedArguments(_ arguments: [String]) -> [String] {
+  var out: [String] = []
+  var i = 0
+  while i < arguments.count {
+    let a = arguments[i]
+    if a == "--" { out += arguments[i...]; break }
+    if a.hasPrefix("--"), !a.contains("="), i + 1 < arguments.count, isNegativeNumber(arguments[i + 1]) {
+      out.append(a + "=" + arguments[i + 1])
+      i += 2
+      continue
+    }
+    out.append(a)
+    i += 1
+  }
+  return out
+}
+
+private func isNegativeNumber(_ s: String) -> Bool {
+  guard s.hasPrefix("-"), s.count > 1 else { return false }
+  let rest = s.dropFirst()
+  return (rest.first?.isNumber == true || rest.first == ".") && Double(String(rest)) != nil
+    || rest.lowercased() == "inf" || rest.lowercased() == "nan"
+}
+
+/// `ntk help TOPIC…`: nil when the topic names a (sub)command, else the
+/// one-line usage error listing the valid topics (the caller exits 2).
+func unknownHelpTopic(_ arguments: [String], root: ParsableCommand.Type) -> String? {
+  guard arguments.count >= 2, arguments[0] == "help" else { return nil }
+  var command = root
+  for topic in arguments.dropFirst() where !topic.hasPrefix("-") {
+    let subcommands = command.configuration.subcommands
+    guard let next = subcommands.first(where: { $0._commandName == topic }) else {
+      let names = subcommands.map { $0._commandName }
+      return names.isEmpty
+        ? "no help topic '\(topic)': '\(command._commandName)' has no subcommands"
+        : "no help topic '\(topic)'; topics: \(names.joined(separator: ", "))"
+    }
+    command = next
+  }
+  return nil
+}

@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Small sizes only (a quick check).") var quick = false
   @Option(name: .customLong("gemm-size"), help: "SGEMM size for the peak measurement.") var gemmSize: Int = 4096
   @Option(help: "Repeats per point (best is reported).") var repeats: Int = 1
-  @Option(help: "Compute device.") var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: String = "auto"
   @Flag(name: .customLong("fast-math"),
         help: "Build OpenCL kernels with -cl-fast-relaxed-math (off by default; recorded in the output).")
   var fastMath = false
@@ -115,6 +115,7 @@ struct BenchCommand: ParsableCommand {
                  ("strategies", .array(r.strategies.map { .string($0.rawValue) }))])
       }
       var fields: [(String, JSONValue)] = [
+        ("ntkit_version", .string(NTKitVersion.string)),
         ("device", .string(dev.info.identifier)), ("device_name", .string(dev.info.name)),
         ("fast_relaxed_math", cl.map { .bool($0.options.fastRelaxedMath) } ?? .null),
         ("peak", peak.map { .object([("gflops", .number($0.gflops)), ("source", .string($0.source))]) } ?? .null),
