@@ -161,15 +161,21 @@ func provenanceFields(_ loaded: LoadedModel? = nil, weights: String? = nil, seed
   return fields
 }
 
-/// Refuses (usage error, exit 2) an output path whose extension is not the
-/// format the command writes: `--out k.csv` for an `.npy` output.
-func checkOutputExtension(_ path: String, flag: String, expected: String...) throws {
+/// Refuses (usage error, exit 2) an output path whose extension names another
+/// format than the one written: `--out k.csv` for an `.npy` output. Only the
+/// formats ntk reads and writes count (a name without one of them, such as
+/// `w.st`, is taken as the user's choice); devices and FIFOs (`/dev/stdout`)
+/// are written as they are.
+func checkOutputExtension(_ path: String, flag: String, expected: String) throws {
+  var info = stat()
+  if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG { return }
   let lower = path.lowercased()
-  guard !expected.contains(where: { lower.hasSuffix($0) }) else { return }
-  let slash = lower.lastIndex(of: "/").map { lower.index(after: $0) } ?? lower.startIndex
-  let name = lower[slash...]
-  let found = name.lastIndex(of: ".").map { "\"\(name[$0...])\"" } ?? "no extension"
-  throw ValidationError("\(flag) \(path): this command writes \(expected.joined(separator: " or ")), found \(found); name the file with \(expected[0])")
+  let name = lower.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? lower
+  guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return }
+  let found = String(name[dot...])
+  let known = [".npy", ".npz", ".csv", ".tsv", ".json", ".safetensors", ".svg", ".txt", ".pt", ".pth", ".h5"]
+  guard found != expected, known.contains(found) else { return }
+  throw ValidationError("\(flag) \(path): this command writes \(expected), not \(found); name the file with \(expected)")
 }
 
 /// The command line as swift-argument-parser should see it: `--flag -1`

@@ -22,7 +22,6 @@ struct GramCommand: ParsableCommand {
     guard NTKMode(rawValue: mode) != nil else { throw ValidationError("--mode must be trace or full, found \"\(mode)\"") }
     if let blockSize, blockSize < 1 { throw ValidationError("--block-size must be at least 1") }
     do { _ = try KernelConvention(parsing: convention) } catch let e as NTKitError { throw ValidationError(e.description) }
-    try checkOutputExtension(out, flag: "--out", expected: ".npy")
   }
 
   func run() throws {

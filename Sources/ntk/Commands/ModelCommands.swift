@@ -9,8 +9,6 @@ struct InitCommand: ParsableCommand {
   @Option(help: "Output weights (.safetensors).") var out: String
   @Flag(help: "Print a JSON summary on stdout.") var json = false
 
-  func validate() throws { try checkOutputExtension(out, flag: "--out", expected: ".safetensors") }
-
   func run() throws {
     let loaded = try LoadedModel.load(model: model, weights: nil, seed: seed)
     try loaded.parameters.save(out, network: loaded.network)
@@ -32,8 +30,6 @@ struct ForwardCommand: ParsableCommand {
   @OptionGroup var compute: ComputeOptions
   @Option(help: "Output .npy.") var out: String
   @Flag(help: "Print a JSON summary on stdout.") var json = false
-
-  func validate() throws { try checkOutputExtension(out, flag: "--out", expected: ".npy") }
 
   func run() throws {
     let loaded = try model.load()
@@ -61,8 +57,6 @@ struct JacobianCommand: ParsableCommand {
   @OptionGroup var compute: ComputeOptions
   @Option(help: "Output .npy.") var out: String
   @Flag(help: "Print a JSON summary on stdout.") var json = false
-
-  func validate() throws { try checkOutputExtension(out, flag: "--out", expected: ".npy") }
 
   func run() throws {
     let loaded = try model.load()

@@ -66,8 +66,6 @@ struct SelectCommand: ParsableCommand {
     guard picksPerStep >= 1 else { throw ValidationError("--picks-per-step must be at least 1, found \(picksPerStep)") }
     if batchSize != nil && trainBatchSize != nil { throw ValidationError("give --batch-size once (--train-batch-size is its deprecated name)") }
     if let b = retrainBatchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
-    try checkOutputExtension(out, flag: "--out", expected: ".npy")
-    if let report { try checkOutputExtension(report, flag: "--report", expected: ".json") }
     if let k = checkpointEvery, k < 1 { throw ValidationError("--checkpoint-every must be at least 1, found \(k)") }
     if let t = threshold, !t.isFinite { throw ValidationError("--threshold must be finite") }
     if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
@@ -96,6 +94,8 @@ struct SelectCommand: ParsableCommand {
       }, isCancelled: { Interrupt.isRequested || (stopAfter.map { steps >= $0 } ?? false) })
     } catch {
       bar.finish()
+      // A numerical failure (a constant pool under Mahalanobis, NaN distances) names the pool.
+      if case NTKitError.numerical = error { throw (error as! NTKitError).naming(file: pool) }
       if case NTKitError.interrupted = error, let checkpoint {
         stderrLine("ntk: interrupted; state saved to \(checkpoint) (rerun with --resume to continue)")
       }

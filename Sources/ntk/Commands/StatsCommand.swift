@@ -25,7 +25,6 @@ struct StatsCommand: ParsableCommand {
     guard (kernel == nil) != (model == nil) else { throw ValidationError("give either --kernel or --model (with --inputs)") }
     if model != nil && inputs == nil { throw ValidationError("--model needs --inputs") }
     if indices != nil && model == nil { throw ValidationError("--indices applies to --model with --inputs, not to --kernel") }
-    if let spectrum { try checkOutputExtension(spectrum, flag: "--spectrum", expected: ".npy") }
     guard ["exact", "lanczos", "auto"].contains(method) else {
       throw ValidationError("--method must be exact, lanczos or auto, found \"\(method)\"")
     }

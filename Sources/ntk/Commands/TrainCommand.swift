@@ -54,8 +54,6 @@ struct TrainCommand: ParsableCommand {
     if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
     guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1, found \(evalEvery)") }
     if evalEvery != 1 && test == nil { throw ValidationError("--eval-every needs --test") }
-    try checkOutputExtension(out, flag: "--out", expected: ".safetensors")
-    if let history { try checkOutputExtension(history, flag: "--history", expected: ".csv") }
     if labels == nil && target == nil { throw ValidationError("give the training targets: --labels Y.npy (or --target COLUMN for CSV)") }
     if labels != nil && target != nil { throw ValidationError("give --labels or --target, not both") }
     if target != nil && !train.lowercased().hasSuffix(".csv") { throw ValidationError("--target applies to CSV inputs only") }
