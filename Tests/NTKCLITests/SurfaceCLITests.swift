@@ -76,6 +76,9 @@ final class SurfaceCLITests: XCTestCase {
     XCTAssertEqual(j["n"] as? Int, 5)
     XCTAssertEqual(j["trace"] as! Double, trace, accuracy: 2e-5 * trace)
     XCTAssertEqual(j["method"] as? String, "exact", "stats --json names the method as the text does")
+    XCTAssertEqual(j["parameterization"] as? String, "ntk")
+    XCTAssertEqual(j["weights"] as? String, golden + "/weights.safetensors")
+    XCTAssertEqual(j["indices"] as? String, path("idx.npy"))
   }
 
   func testTrainIndicesEqualTrainingOnTheSubsetFile() throws {

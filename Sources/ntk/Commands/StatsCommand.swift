@@ -33,12 +33,14 @@ struct StatsCommand: ParsableCommand {
 
   func run() throws {
     var deviceName = "cpu"
+    var loadedModel: LoadedModel?
     let matrix: [Float]
     let n: Int
     if let kernel {
       (matrix, n) = try KernelFile.read(kernel)
     } else {
       let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
+      loadedModel = loaded
       var x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
       if let indices { x = try RowIndices.load(indices).select(x, of: inputs!) }
       let device = try compute.makeDevice()
@@ -69,7 +71,9 @@ struct StatsCommand: ParsableCommand {
     }
     if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
     if json {
-      var fields: [(key: String, value: JSONValue)] = [
+      var fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
+        ("kernel", kernel.map { .string($0) } ?? .null), ("inputs", inputs.map { .string($0) } ?? .null),
+        ("indices", indices.map { .string($0) } ?? .null),
         ("n", .number(Double(n))), ("trace", .number(cv.trace)),
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)),
