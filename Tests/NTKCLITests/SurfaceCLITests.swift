@@ -305,4 +305,18 @@ final class SurfaceCLITests: XCTestCase {
     XCTAssertEqual(bad.status, 1)
     oneLine(bad, ["ty2.npy"])
   }
+
+  func testCompareTakesCSVFilesWithATargetColumn() throws {
+    let csv = NTKBinary.packageRoot + "/Data/fuel.csv"
+    let spec = "{\"input_shape\":[7],\"layers\":[{\"type\":\"dense\",\"units\":4},{\"type\":\"tanh\"},{\"type\":\"dense\",\"units\":1}]}"
+    try spec.write(toFile: path("m.json"), atomically: true, encoding: .utf8)
+    let common = ["experiment", "compare", "--pool", csv, "--test", csv, "--model", path("m.json"), "--sizes", "4",
+                  "--runs", "1", "--epochs", "2", "--methods", "random", "--jobs", "1", "--device", "cpu", "--standardize"]
+    let r = try NTKBinary.run(common + ["--target", "mpg", "--out-dir", path("out"), "--json"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue((try json(r.stdout)["data"] as? String ?? "").contains("standardised with the pool"), r.stdout)
+    let bogus = try NTKBinary.run(common + ["--target", "bogus", "--out-dir", path("out2")])
+    XCTAssertEqual(bogus.status, 1)
+    oneLine(bogus, ["fuel.csv", "missing column 'bogus'"])
+  }
 }

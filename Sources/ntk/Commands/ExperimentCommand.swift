@@ -56,16 +56,19 @@ struct ExperimentOptions: ParsableArguments {
     try ExperimentData.load(parsedDataset(), directory: dataDir, seed: seed, fuelTestRows: testRows)
   }
 
+  /// The model spec file: --model, or the default for the data set (Models/ in
+  /// the working folder, else beside the data folder).
+  func modelPath(experiment: String) throws -> String {
+    if let model { return model }
+    let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
+    let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
+                                                      modelsDirectory: dataDir + "/../Models")
+    return access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
+  }
+
   /// The model spec (default: Models/<dataset>_… next to the working folder or the data folder).
   func loadModel(experiment: String) throws -> ModelSpec {
-    var path = model
-    if path == nil {
-      let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
-      let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
-                                                        modelsDirectory: dataDir + "/../Models")
-      path = access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
-    }
-    var spec = try ModelSpec.load(path!)
+    var spec = try ModelSpec.load(try modelPath(experiment: experiment))
     if let p = parameterization.flatMap(Parameterization.init(rawValue:)) { spec.parameterization = p }
     return spec
   }
@@ -179,7 +182,7 @@ struct CorrelateCommand: ParsableCommand {
     if options.json {
       let j = vars.firstIndex(of: "min_test_loss")!
       func num(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
-      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: options.model, data: data.description,
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "correlate"), data: data.description,
                                                 seconds: result.seconds, files: paths) + [
         ("runs", .number(Double(runs))),
         ("correlation_with_min_test_loss", .object(vars.enumerated().filter { $0.element != "min_test_loss" }.map { i, v in
@@ -302,7 +305,7 @@ struct CompareCommand: ParsableCommand {
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
     if options.json {
       func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
-      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: options.model ?? "(default for \(data.name))",
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "compare"),
                                                 data: data.description, seconds: result.seconds, files: paths) + [
         ("runs", .number(Double(runs))),
         ("summary", .array(result.summary.map { r in
