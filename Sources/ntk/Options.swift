@@ -89,6 +89,11 @@ enum DeviceOption {
   static let help = ArgumentHelp(
     "Compute device: auto (default), cpu, opencl, opencl:<platform>:<device>.",
     discussion: "auto picks a GPU OpenCL device when there is one, else the CPU; when OpenCL is missing or the GPU is unusable it says so in one warning line and uses the CPU. See `ntk devices`.")
+
+  /// For `select` and `experiment`, whose networks are tiny.
+  static let smallNetHelp = ArgumentHelp(
+    "Compute device: auto (default), cpu, opencl, opencl:<platform>:<device>.",
+    discussion: "RND's and the experiments' networks are tiny: per-epoch device round trips cost more than a GPU saves, so auto is the CPU here; name an OpenCL device to use it.")
 }
 
 /// `--indices`: the help line shared by every command that takes it.
@@ -133,6 +138,15 @@ func resolveDevice(_ name: String, fastMath: Bool = false) throws -> any Compute
     throw ValidationError(error.description)
   }
   return try DeviceSelector.make(choice, options: OpenCLOptions(fastRelaxedMath: fastMath)) { stderrLine("ntk: \($0)") }
+}
+
+/// `--device` for work on tiny networks (RND's target and predictor, the
+/// experiments' runs): `auto` is the CPU without probing OpenCL, since
+/// per-epoch device round trips cost more than a GPU saves and probing starts
+/// driver threads; an explicit device is honoured.
+func resolveSmallNetDevice(_ name: String) throws -> any ComputeDevice {
+  if (try? DeviceChoice(parsing: name)) == .auto { return CPUDevice.shared }
+  return try resolveDevice(name)
 }
 
 /// The mid-run fallback warning printer for `--device name` (only `auto` falls back).

@@ -319,4 +319,26 @@ final class SurfaceCLITests: XCTestCase {
     XCTAssertEqual(bogus.status, 1)
     oneLine(bogus, ["fuel.csv", "missing column 'bogus'"])
   }
+
+  func testDeviceDefaultsToAutoEverywhere() throws {
+    // Without an OpenCL platform, auto says so in one warning line and uses the CPU …
+    try FileManager.default.createDirectory(atPath: path("no-vendors"), withIntermediateDirectories: true)
+    let env = ["OCL_ICD_VENDORS": path("no-vendors")]
+    let g = try NTKBinary.run(["gram"] + model + ["--inputs", golden + "/inputs.npy", "--out", path("k.npy"), "--json"],
+                              environment: env)
+    XCTAssertEqual(g.status, 0, g.stderr)
+    XCTAssertTrue(g.stderr.contains("warning") && g.stderr.contains("using the CPU"), g.stderr)
+    XCTAssertEqual(try json(g.stdout)["device"] as? String, "cpu")
+    // … while select (tiny networks) takes the CPU under auto without probing OpenCL.
+    try NPY.write(path("pool.npy"), shape: [10, 2], floats: (0..<20).map { (i: Int) -> Float in Float(i % 7) })
+    let s = try NTKBinary.run(["select", "--pool", path("pool.npy"), "--size", "2", "--epochs", "1", "--out", path("p.npy"),
+                               "--json"], environment: env)
+    XCTAssertEqual(s.status, 0, s.stderr)
+    XCTAssertFalse(s.stderr.contains("warning"), s.stderr)
+    XCTAssertEqual(try json(s.stdout)["device"] as? String, "cpu")
+    for command in [["gram"], ["train"], ["select"], ["stats"], ["forward"], ["experiment", "compare"], ["bench"]] {
+      let help = try NTKBinary.run(command + ["--help"])
+      XCTAssertTrue(help.stdout.contains("auto (default)"), "\(command) --help: \(help.stdout)")
+    }
+  }
 }

@@ -26,7 +26,7 @@ struct ExperimentOptions: ParsableArguments {
   @Option(name: .customLong("test-rows"), help: "Fuel rows held out for testing.") var testRows: Int = 120
   @Option(name: .customLong("out-dir"), help: "Output folder: runs.csv, summary.csv, summary.json, figure_*.svg.")
   var outDir: String
-  @Option(help: DeviceOption.help) var device: String = "auto"
+  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
   @Option(help: "Runs in parallel (default: the number of cores; 1 on a non-CPU device).") var jobs: Int?
   @Flag(help: "Print a JSON summary on stdout (the tables go to --out-dir as usual).") var json = false
 
@@ -74,7 +74,7 @@ struct ExperimentOptions: ParsableArguments {
   }
 
   func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
-    let d = try resolveDevice(device)
+    let d = try resolveSmallNetDevice(device)
     let cpu = d.info.kind == .cpu
     if !cpu, let j = jobs, j > 1 { stderrLine("ntk: warning: --jobs \(j) ignored on \(d.info.identifier): runs go one at a time") }
     return (d, cpu ? (jobs ?? ExperimentRunner.cores) : 1)

@@ -47,7 +47,7 @@ struct SelectCommand: ParsableCommand {
   var checkpointEvery: Int?
   @Flag(help: "Continue from --checkpoint when it exists.") var resume = false
   @Option(name: .customLong("chunk-rows"), help: "Pool rows per scoring block (bounds memory).") var chunkRows: Int = 65_536
-  @Option(help: DeviceOption.help) var device: String = "auto"
+  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
   @Flag(name: .customLong("generic"), help: ArgumentHelp("Use the generic device path even where the CPU fast path applies.", visibility: .hidden))
   var generic = false
   @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -78,7 +78,7 @@ struct SelectCommand: ParsableCommand {
     if trainBatchSize != nil { stderrLine("ntk: warning: --train-batch-size is deprecated; use --batch-size") }
     let source = try loadPool()
     let request = try makeRequest(source)
-    let dev = try resolveDevice(device)
+    let dev = try resolveSmallNetDevice(device)
     let bar = ProgressBar("ntk select", total: size, unit: " points")
     let rows = Double(source.rows)
     var scored = 0.0
