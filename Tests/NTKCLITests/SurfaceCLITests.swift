@@ -265,6 +265,8 @@ final class SurfaceCLITests: XCTestCase {
     XCTAssertNotEqual(try distances("a.json"), try distances("c.json"),
                       "mini-batches of 2 change the retrained predictor (else this test could not tell the flags apart)")
     XCTAssertEqual(try json(c.stdout)["seed"] as? Int, 2)
+    XCTAssertEqual(try json(c.stdout)["parameterization"] as? String, "standard")
+    XCTAssertEqual(try json(c.stdout)["ntkit_version"] as? String, NTKitVersion.string)
     let both = try NTKBinary.run(common + ["--batch-size", "8", "--train-batch-size", "8", "--out", path("d.npy")])
     XCTAssertEqual(both.status, 2)
     XCTAssertFalse(try NTKBinary.run(["select", "--help"]).stdout.contains("--train-batch-size"))

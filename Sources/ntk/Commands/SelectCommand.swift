@@ -150,8 +150,12 @@ struct SelectCommand: ParsableCommand {
     let evaluation = result.steps.reduce(0) { $0 + $1.evaluationSeconds }
     let training = result.steps.reduce(0) { $0 + $1.trainingSeconds }
     if json {
+      // RND's target and predictor: --model or the default net, in their parameterization.
+      let spec = result.method == .rnd
+        ? ((try? model.map(ModelSpec.load)) ?? SelectionRequest.defaultModel(features: source.rowLength)) : nil
       print(JSONValue.object(provenanceFields(seed: seed) + [
-        ("model", model.map { .string($0) } ?? .null), ("target_weights", targetWeights.map { .string($0) } ?? .null),
+        ("model", model.map { .string($0) } ?? .null),
+        ("parameterization", spec.map { .string($0.parameterization.rawValue) } ?? .null), ("target_weights", targetWeights.map { .string($0) } ?? .null),
         ("predictor_weights", predictorWeights.map { .string($0) } ?? .null),
         ("out", .string(out)), ("method", .string(result.method.rawValue)), ("size", .number(Double(result.indices.count))),
         ("pool", .array([.number(rows), .number(Double(source.rowLength))])), ("device", .string(deviceName)),
