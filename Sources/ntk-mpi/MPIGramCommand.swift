@@ -14,6 +14,7 @@ struct MPIGramCommand: ParsableCommand {
 
   func run() throws {
     let f = flags
+    guard f.convention == "ntkit" else { throw ValidationError("ntk-mpi gram writes the ntkit convention only; convert with ntk gram --convention nt") }
     var input = f.input
     if !world.isRoot { input.scaling.saveScaler = nil }  // one rank writes the scaler
     let device = try mpiDevice(f.compute.device)

@@ -38,8 +38,12 @@ struct MPIStatsCommand: ParsableCommand {
         ("device", .string(deviceName)), ("ranks", .number(Double(world.size))),
       ]
       switch cv.method {
-      case .exact: fields.append(("eigenvalues_computed", .string("all (pdsyevd)")))
+      case .exact:
+        fields.append(("method", .string("exact")))
+        fields.append(("eigenvalues_computed", .string("all (pdsyevd)")))
       case .lanczos(let k):
+        fields.append(("method", .string("lanczos")))
+        fields.append(("top_k", .number(Double(k))))
         fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
         fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
       }

@@ -44,7 +44,7 @@ do {
 }
 
 do {
-  var command = try NTKMPI.parseAsRoot()
+  var command = try NTKMPI.parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))
   do {
     try command.run()
     finish(0)

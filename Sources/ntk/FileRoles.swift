@@ -12,10 +12,14 @@ protocol FileRoles {
   var allowedOverlaps: [(input: String, output: String)] { get }
   /// False for commands whose files must exist at once (bench's scratch files).
   var stagesOutputs: Bool { get }
+  /// The format (extension) each output flag writes: `--out k.csv` for an
+  /// `.npy` output is a usage error (`checkOutputExtension`).
+  var outputFormats: [String: String] { get }
 }
 
 extension FileRoles {
   var allowedOverlaps: [(input: String, output: String)] { [] }
+  var outputFormats: [String: String] { [:] }
   var stagesOutputs: Bool { true }
 }
 
@@ -29,40 +33,46 @@ extension ModelOptions {
 }
 
 extension InputOptions {
-  var roles: [(String, String?)] { [("--inputs", inputs), ("--scaler", scaling.scaler)] }
+  var roles: [(String, String?)] { [("--inputs", inputs), ("--indices", indices), ("--scaler", scaling.scaler)] }
 }
 
 extension InitCommand: FileRoles {
   var inputFiles: [FileIdentity.Role] { roles([("--model", model)]) }
   var outputFiles: [FileIdentity.Role] { roles([("--out", out)]) }
+  var outputFormats: [String: String] { ["--out": ".safetensors"] }
 }
 
 extension ForwardCommand: FileRoles {
+  var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }
   var inputFiles: [FileIdentity.Role] { roles(model.roles + input.roles) }
   var outputFiles: [FileIdentity.Role] { roles([("--out", out), ("--save-scaler", input.scaling.saveScaler)]) }
 }
 
 extension JacobianCommand: FileRoles {
+  var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }
   var inputFiles: [FileIdentity.Role] { roles(model.roles + input.roles) }
   var outputFiles: [FileIdentity.Role] { roles([("--out", out), ("--save-scaler", input.scaling.saveScaler)]) }
 }
 
 extension GramCommand: FileRoles {
+  var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }
   var inputFiles: [FileIdentity.Role] { roles(model.roles + input.roles + [("--inputs2", inputs2)]) }
   var outputFiles: [FileIdentity.Role] { roles([("--out", out), ("--save-scaler", input.scaling.saveScaler)]) }
 }
 
 extension StatsCommand: FileRoles {
+  var outputFormats: [String: String] { ["--spectrum": ".npy"] }
   var inputFiles: [FileIdentity.Role] {
-    roles([("--kernel", kernel), ("--model", model), ("--weights", weights), ("--inputs", inputs)])
+    roles([("--kernel", kernel), ("--model", model), ("--weights", weights), ("--inputs", inputs), ("--indices", indices)])
   }
   var outputFiles: [FileIdentity.Role] { roles([("--spectrum", spectrum)]) }
 }
 
 extension TrainCommand: FileRoles {
+  var outputFormats: [String: String] { ["--out": ".safetensors", "--history": ".csv", "--save-scaler": ".json"] }
   var inputFiles: [FileIdentity.Role] {
     roles([("--model", model), ("--weights", weights), ("--train", train), ("--labels", labels), ("--test", test),
-           ("--test-labels", testLabels), ("--scaler", scaling.scaler)])
+           ("--test-labels", testLabels), ("--indices", indices), ("--scaler", scaling.scaler)])
   }
   var outputFiles: [FileIdentity.Role] {
     roles([("--out", out), ("--history", history), ("--save-scaler", scaling.saveScaler)])
@@ -72,6 +82,9 @@ extension TrainCommand: FileRoles {
 }
 
 extension SelectCommand: FileRoles {
+  var outputFormats: [String: String] {
+    ["--out": ".npy", "--report": ".json", "--checkpoint": ".json", "--save-scaler": ".json"]
+  }
   var inputFiles: [FileIdentity.Role] {
     roles([("--pool", pool), ("--model", model), ("--target-weights", targetWeights),
            ("--predictor-weights", predictorWeights), ("--scaler", scaling.scaler)])
@@ -94,6 +107,9 @@ func checkFileRoles(_ command: ParsableCommand) throws -> Bool {
   if let clash = FileIdentity.firstConflict(inputs: files.inputFiles, outputs: files.outputFiles,
                                             allowed: files.allowedOverlaps) {
     throw ValidationError(clash)
+  }
+  for role in files.outputFiles {
+    if let expected = files.outputFormats[role.flag] { try checkOutputExtension(role.path, flag: role.flag, expected: expected) }
   }
   return files.stagesOutputs
 }

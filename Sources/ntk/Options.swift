@@ -21,8 +21,7 @@ struct ModelOptions: ParsableArguments {
 
 /// `--device`, `--precision`, `--memory-budget`, `--verbose`.
 struct ComputeOptions: ParsableArguments {
-  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.")
-  var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: String = "auto"
 
   @Option(help: "Arithmetic precision: f32 (default) or f64 (float64 end to end).")
   var precision: String = "f32"
@@ -67,17 +66,42 @@ struct InputOptions: ParsableArguments {
 
   var featureList: [String]? { features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
 
+  @Option(help: IndicesOption.help("--inputs")) var indices: String?
+
   @OptionGroup var scaling: ScalingOptions
 
-  /// The inputs (and optional second set), standardised on request with one scaler.
+  /// The inputs (rows --indices of them, when given) and the optional second
+  /// set, standardised on request with one scaler fitted on the chosen rows.
   func load(_ model: LoadedModel, second: String? = nil) throws -> (Tensor, Tensor?) {
     var x = try model.loadInputs(inputs, features: featureList)
+    if let indices { x = try RowIndices.load(indices).select(x, of: inputs) }
     var x2 = try second.map { try model.loadInputs($0, features: featureList) }
     if let s = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(inputs, features: featureList)) {
       x = try s.apply(x)
       x2 = try x2.map { try s.apply($0) }
     }
     return (x, x2)
+  }
+}
+
+/// `--device`: one default (auto) and one help text for every command.
+enum DeviceOption {
+  static let help = ArgumentHelp(
+    "Compute device: auto (default), cpu, opencl, opencl:<platform>:<device>.",
+    discussion: "auto picks a GPU OpenCL device when there is one, else the CPU; when OpenCL is missing or the GPU is unusable it says so in one warning line and uses the CPU. See `ntk devices`.")
+
+  /// For `select` and `experiment`, whose networks are tiny.
+  static let smallNetHelp = ArgumentHelp(
+    "Compute device: auto (default), cpu, opencl, opencl:<platform>:<device>.",
+    discussion: "RND's and the experiments' networks are tiny: per-epoch device round trips cost more than a GPU saves, so auto is the CPU here; name an OpenCL device to use it.")
+}
+
+/// `--indices`: the help line shared by every command that takes it.
+enum IndicesOption {
+  static func help(_ flag: String) -> ArgumentHelp {
+    ArgumentHelp(
+      "Use only these rows of \(flag): an integer .npy of row indices, such as `ntk select --out`.",
+      discussion: "As NumPy's x[idx]: negative indices count from the end, duplicates are kept (and weigh twice), order is kept; out-of-range indices or a float array are errors.")
   }
 }
 
@@ -116,6 +140,15 @@ func resolveDevice(_ name: String, fastMath: Bool = false) throws -> any Compute
   return try DeviceSelector.make(choice, options: OpenCLOptions(fastRelaxedMath: fastMath)) { stderrLine("ntk: \($0)") }
 }
 
+/// `--device` for work on tiny networks (RND's target and predictor, the
+/// experiments' runs): `auto` is the CPU without probing OpenCL, since
+/// per-epoch device round trips cost more than a GPU saves and probing starts
+/// driver threads; an explicit device is honoured.
+func resolveSmallNetDevice(_ name: String) throws -> any ComputeDevice {
+  if (try? DeviceChoice(parsing: name)) == .auto { return CPUDevice.shared }
+  return try resolveDevice(name)
+}
+
 /// The mid-run fallback warning printer for `--device name` (only `auto` falls back).
 func deviceFallback(_ name: String) -> ((String) -> Void)? {
   (try? DeviceChoice(parsing: name)) == .auto ? { stderrLine("ntk: \($0)") } : nil
@@ -123,3 +156,84 @@ func deviceFallback(_ name: String) -> ((String) -> Void)? {
 
 /// Drops what stdout holds unwritten (a failed command's "wrote …" line).
 func discardStdout() { OutputTransaction.discardBufferedStdout() }
+
+/// The fields every `--json` summary starts with: the NTKit version and, for
+/// a command that runs a model, the spec, its parameterization, the weights
+/// file (null for a fresh initialisation) and the seed of that initialisation
+/// (null when weights were given).
+func provenanceFields(_ loaded: LoadedModel? = nil, weights: String? = nil, seed: UInt64? = nil)
+  -> [(key: String, value: JSONValue)] {
+  var fields: [(key: String, value: JSONValue)] = [("ntkit_version", .string(NTKitVersion.string))]
+  if let loaded {
+    fields.append(("model", .string(loaded.modelPath)))
+    fields.append(("parameterization", .string(loaded.network.spec.parameterization.rawValue)))
+    fields.append(("weights", weights.map { .string($0) } ?? .null))
+    fields.append(("seed", weights == nil ? .number(Double(seed ?? 0)) : .null))
+  } else if let seed {
+    fields.append(("seed", .number(Double(seed))))
+  }
+  return fields
+}
+
+/// Refuses (usage error, exit 2) an output path whose extension names another
+/// format than the one written: `--out k.csv` for an `.npy` output. Only the
+/// formats ntk reads and writes count (a name without one of them, such as
+/// `w.st`, is taken as the user's choice); devices and FIFOs (`/dev/stdout`)
+/// are written as they are.
+func checkOutputExtension(_ path: String, flag: String, expected: String) throws {
+  var info = stat()
+  if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG { return }
+  let lower = path.lowercased()
+  let name = lower.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? lower
+  guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return }
+  let found = String(name[dot...])
+  let known = [".npy", ".npz", ".csv", ".tsv", ".json", ".safetensors", ".svg", ".txt", ".pt", ".pth", ".h5"]
+  guard found != expected, known.contains(found) else { return }
+  throw ValidationError("\(flag) \(path): this command writes \(expected), not \(found); name the file with \(expected)")
+}
+
+/// The command line as swift-argument-parser should see it: `--flag -1`
+/// becomes `--flag=-1`, so that a negative number is read (and refused or
+/// accepted) as the flag's value rather than taken for an unknown short
+/// option, which the parser reports as "Missing value".
+func normalizedArguments(_ arguments: [String]) -> [String] {
+  var out: [String] = []
+  var i = 0
+  while i < arguments.count {
+    let a = arguments[i]
+    if a == "--" { out += arguments[i...]; break }
+    if a.hasPrefix("--"), !a.contains("="), i + 1 < arguments.count, isNegativeNumber(arguments[i + 1]) {
+      out.append(a + "=" + arguments[i + 1])
+      i += 2
+      continue
+    }
+    out.append(a)
+    i += 1
+  }
+  return out
+}
+
+private func isNegativeNumber(_ s: String) -> Bool {
+  guard s.hasPrefix("-"), s.count > 1 else { return false }
+  let rest = s.dropFirst()
+  return (rest.first?.isNumber == true || rest.first == ".") && Double(String(rest)) != nil
+    || rest.lowercased() == "inf" || rest.lowercased() == "nan"
+}
+
+/// `ntk help TOPIC…`: nil when the topic names a (sub)command, else the
+/// one-line usage error listing the valid topics (the caller exits 2).
+func unknownHelpTopic(_ arguments: [String], root: ParsableCommand.Type) -> String? {
+  guard arguments.count >= 2, arguments[0] == "help" else { return nil }
+  var command = root
+  for topic in arguments.dropFirst() where !topic.hasPrefix("-") {
+    let subcommands = command.configuration.subcommands
+    guard let next = subcommands.first(where: { $0._commandName == topic }) else {
+      let names = subcommands.map { $0._commandName }
+      return names.isEmpty
+        ? "no help topic '\(topic)': '\(command._commandName)' has no subcommands"
+        : "no help topic '\(topic)'; topics: \(names.joined(separator: ", "))"
+    }
+    command = next
+  }
+  return nil
+}

@@ -24,8 +24,13 @@ do {
   fputs("ntk: error: \(error)\n", stderr)
   exit(2)
 }
+let arguments = normalizedArguments(Array(CommandLine.arguments.dropFirst()))
+if let message = unknownHelpTopic(arguments, root: NTK.self) {
+  fputs("ntk: error: \(message)\n", stderr)
+  exit(2)
+}
 do {
-  var command = try NTK.parseAsRoot()
+  var command = try NTK.parseAsRoot(arguments)
   // Outputs that clash with inputs or with each other: usage error, before any work.
   let staged = try checkFileRoles(command)
   if staged { OutputTransaction.begin() }

@@ -9,18 +9,20 @@ public enum GramJob {
   /// that produced the file.
   public static func run(model: LoadedModel, inputs1: Tensor, inputs2: Tensor?, device: any ComputeDevice,
                          precision: Precision, options: GramOptions, output path: String,
+                         convention: KernelConvention = .ntkit,
                          fallback: ((String) -> Void)? = nil) throws -> GramReport {
     try DeviceSelector.withFallback(on: device, warn: fallback) { device in
       try runOnce(model: model, inputs1: inputs1, inputs2: inputs2, device: device, precision: precision,
-                  options: options, output: path)
+                  options: options, output: path, convention: convention)
     }
   }
 
   static func runOnce(model: LoadedModel, inputs1: Tensor, inputs2: Tensor?, device: any ComputeDevice,
-                      precision: Precision, options: GramOptions, output path: String) throws -> GramReport {
+                      precision: Precision, options: GramOptions, output path: String,
+                      convention: KernelConvention = .ntkit) throws -> GramReport {
     let m = model.network.outputSize
     let n1 = inputs1.rows, n2 = inputs2?.rows ?? inputs1.rows
-    let shape = options.mode == .trace ? [n1, n2] : [n1, m, n2, m]
+    let shape = convention.shape(mode: options.mode, n1: n1, m: m, n2: n2)
     // The output is held in memory before it is written: refuse what cannot fit.
     let count = try checkOutputFits(shape: shape, precision: precision)
     switch precision {
@@ -31,6 +33,7 @@ public enum GramJob {
       defer { out.deallocate() }
       let report = try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
                                        inputs2: inputs2, device: device, options: options, output: out)
+      convention.convert(out, mode: options.mode, n1: n1, m: m, n2: n2)
       try NPY.write(path, shape: shape, dtype: .float32, count: count, raw: UnsafeRawBufferPointer(out))
       return report
     case .f64:
@@ -42,6 +45,7 @@ public enum GramJob {
         try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
                             inputs2: inputs2, device: device, options: options, output: $0)
       }
+      out.withUnsafeMutableBufferPointer { convention.convert($0, mode: options.mode, n1: n1, m: m, n2: n2) }
       try NPY.write(path, shape: shape, doubles: out)
       return report
     }

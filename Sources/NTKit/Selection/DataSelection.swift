@@ -66,7 +66,8 @@ public enum DataSelection {
       if c.steps.isEmpty, let initial, let saved = c.predictor, saved != initial {
         throw NTKitError.format(path: path, reason: "the checkpoint has no steps but a trained predictor: steps and predictor disagree; remove it or drop --resume")
       }
-      try selector.restore(picks, predictor: c.predictor)
+      // A predictor of the wrong size names the checkpoint file.
+      try NTKitError.naming(file: path) { try selector.restore(picks, predictor: c.predictor) }
       steps = c.steps
       resumed = c.steps.count
     }

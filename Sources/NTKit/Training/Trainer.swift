@@ -99,18 +99,20 @@ public final class Trainer {
   ///     Mini-batches visit a fresh seeded permutation every epoch.
   ///   - seed: the shuffle seed (stream "shuffle").
   ///   - resetMoments: zero the Adam moments first (else they carry over from the last call).
-  ///   - test: an optional test set, evaluated after every epoch.
+  ///   - test: an optional test set, evaluated after every `evaluateEvery`-th
+  ///     epoch and after the last one (other epochs record no test loss).
   ///   - recordTrainLoss: false skips the loss read-back (history then has no train loss).
   public func train(inputs: Tensor, targets: TrainingTargets, epochs: Int, batchSize: Int? = nil,
                     optimizer: OptimizerKind = .adamDefault, seed: UInt64 = 0, resetMoments: Bool = true,
-                    test: (inputs: Tensor, targets: TrainingTargets)? = nil, recordTrainLoss: Bool = true,
-                    onEpoch: ((EpochRecord) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> TrainingHistory {
+                    test: (inputs: Tensor, targets: TrainingTargets)? = nil, evaluateEvery: Int = 1,
+                    recordTrainLoss: Bool = true, onEpoch: ((EpochRecord) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> TrainingHistory {
     let n = inputs.rows, m = network.outputSize
     try checkInputs(inputs, context: "training")
     guard n >= 1 else { throw NTKitError.invalidArgument("the training set is empty") }
     try targets.validate(rows: n, outputs: m, context: "training")
     guard epochs >= 0 else { throw NTKitError.invalidArgument("epochs must be ≥ 0, found \(epochs)") }
     if let b = batchSize, b < 1 { throw NTKitError.invalidArgument("batch size must be at least 1, found \(b)") }
+    guard evaluateEvery >= 1 else { throw NTKitError.invalidArgument("evaluate-every must be at least 1, found \(evaluateEvery)") }
     if let test {
       try checkInputs(test.inputs, context: "test")
       try test.targets.validate(rows: test.inputs.rows, outputs: m, context: "test")
@@ -151,7 +153,7 @@ public final class Trainer {
                                targets: trainY?.view, labels: labels, optimizer: optimizer, record: recordTrainLoss)
       var record = EpochRecord(epoch: epoch, trainLoss: stats.loss, trainAccuracy: stats.accuracy,
                                testLoss: nil, testAccuracy: nil, seconds: 0)
-      if let test, let testX {
+      if let test, let testX, epoch % evaluateEvery == 0 || epoch == epochs {
         var testLabels: [Int] = []
         if case .labels(let l) = test.targets { testLabels = l }
         let r = try evaluateResident(n: test.inputs.rows, inputs: testX.view, targets: testY?.view, labels: testLabels)

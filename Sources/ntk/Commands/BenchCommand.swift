@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Time the trace NTK of the paper's nets and the machine's SGEMM rate, in one run.",
     discussion: """
-      Nets: fuel (8-128-128-1), mnist_dense (784-128-128-10), conv_mnist (Table A1).
+      Nets: fuel (8-128-128-1), mnist_dense (784-128-128-10), conv_mnist (Table A1). \
       GFLOP/s counts the FLOPs of the algorithm actually run (structured or explicit per layer).
       """)
 
@@ -20,7 +20,7 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Small sizes only (a quick check).") var quick = false
   @Option(name: .customLong("gemm-size"), help: "SGEMM size for the peak measurement.") var gemmSize: Int = 4096
   @Option(help: "Repeats per point (best is reported).") var repeats: Int = 1
-  @Option(help: "Compute device.") var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: String = "auto"
   @Flag(name: .customLong("fast-math"),
         help: "Build OpenCL kernels with -cl-fast-relaxed-math (off by default; recorded in the output).")
   var fastMath = false
@@ -115,6 +115,7 @@ struct BenchCommand: ParsableCommand {
                  ("strategies", .array(r.strategies.map { .string($0.rawValue) }))])
       }
       var fields: [(String, JSONValue)] = [
+        ("ntkit_version", .string(NTKitVersion.string)),
         ("device", .string(dev.info.identifier)), ("device_name", .string(dev.info.name)),
         ("fast_relaxed_math", cl.map { .bool($0.options.fastRelaxedMath) } ?? .null),
         ("peak", peak.map { .object([("gflops", .number($0.gflops)), ("source", .string($0.source))]) } ?? .null),
@@ -146,7 +147,7 @@ extension BenchCommand {
       return v
     }
     let peak = try NTKBench.sgemm(device: dev, n: quick ? min(gemmSize, 1024) : gemmSize)
-    print("device: \(dev.info.identifier) (\(dev.info.name)); sgemm \(peak.n)³: \(format(peak.gflops, "%.1f")) GFLOP/s")
+    if !json { print("device: \(dev.info.identifier) (\(dev.info.name)); sgemm \(peak.n)³: \(format(peak.gflops, "%.1f")) GFLOP/s") }
     // 50 of 1000, whole process: `ntk select` on a float32 .npy pool, as a user runs it.
     let dir = "/tmp/ntk-rnd-bench-\(getpid())"
     mkdir(dir, 0o755)
@@ -163,14 +164,24 @@ extension BenchCommand {
     for _ in 0..<max(5, repeats) { wholeBest = min(wholeBest, try timeSelf(args)) }
     let inProcess = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: max(5, repeats))
     let generic = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: 2, fastPath: false)
-    print("50 of 1000 (8→32→32→32→1, 50 epochs): whole process \(format(wholeBest, "%.4f")) s; in process \(format(inProcess.seconds, "%.4f")) s (evaluation \(format(inProcess.evaluationSeconds, "%.4f")), retraining \(format(inProcess.trainingSeconds, "%.4f"))); generic device path \(format(generic.seconds, "%.4f")) s")
-    print("first picks: \(inProcess.firstPicks)")
-    print("pool        T    evaluation s  retraining s  GEMM-bound s  eval/bound  eval ns/point")
+    var steps: [JSONValue] = []
     func row(_ r: RNDBench.StepResult, _ label: String) {
+      if json {
+        steps.append(.object([("pool", .number(Double(r.poolSize))), ("mapped_file", .bool(label.hasSuffix("*"))),
+                              ("training_set_size", .number(Double(r.trainingSetSize))),
+                              ("evaluation_seconds", .number(r.evaluationSeconds)), ("training_seconds", .number(r.trainingSeconds)),
+                              ("gemm_bound_seconds", .number(r.gemmBoundSeconds))]))
+        return
+      }
       print(pad(label, 12) + pad(String(r.trainingSetSize), 5) + pad(format(r.evaluationSeconds, "%.5f"), 14)
             + pad(format(r.trainingSeconds, "%.5f"), 14) + pad(format(r.gemmBoundSeconds, "%.5f"), 14)
             + pad(format(r.evaluationSeconds / r.gemmBoundSeconds, "%.2f"), 12)
             + format(1e9 * r.evaluationSeconds / Double(r.poolSize), "%.2f"))
+    }
+    if !json {
+      print("50 of 1000 (8→32→32→32→1, 50 epochs): whole process \(format(wholeBest, "%.4f")) s; in process \(format(inProcess.seconds, "%.4f")) s (evaluation \(format(inProcess.evaluationSeconds, "%.4f")), retraining \(format(inProcess.trainingSeconds, "%.4f"))); generic device path \(format(generic.seconds, "%.4f")) s")
+      print("first picks: \(inProcess.firstPicks)")
+      print("pool        T    evaluation s  retraining s  GEMM-bound s  eval/bound  eval ns/point")
     }
     for n in pools {
       row(try RNDBench.step(poolSize: n, device: dev, sgemmGflops: peak.gflops), String(n))
@@ -179,7 +190,18 @@ extension BenchCommand {
       let r = try RNDBench.step(poolSize: 0, poolPath: path, device: dev, sgemmGflops: peak.gflops)
       row(r, String(r.poolSize) + "*")
     }
-    if !rndPoolFile.isEmpty { print("* memory-mapped .npy pool") }
+    if !rndPoolFile.isEmpty && !json { print("* memory-mapped .npy pool") }
+    if json {
+      print(JSONValue.object([
+        ("ntkit_version", .string(NTKitVersion.string)), ("device", .string(dev.info.identifier)),
+        ("sgemm", .object([("n", .number(Double(peak.n))), ("gflops", .number(peak.gflops))])),
+        ("select_50_of_1000", .object([("whole_process_seconds", .number(wholeBest)), ("in_process_seconds", .number(inProcess.seconds)),
+                                       ("evaluation_seconds", .number(inProcess.evaluationSeconds)),
+                                       ("training_seconds", .number(inProcess.trainingSeconds)),
+                                       ("generic_path_seconds", .number(generic.seconds))])),
+        ("steps", .array(steps)),
+      ]).serialized(pretty: true))
+    }
   }
 
   /// Wall seconds of this binary run with `args` as a child process (start-up included), output discarded.

@@ -7,9 +7,9 @@ struct DemoCommand: ParsableCommand {
     commandName: "demo",
     abstract: "The main job on the bundled Fuel data: RND vs random selection, with NTK collective variables.",
     discussion: """
-      Fuel (Auto MPG, 7 standardised features, standardised mpg): 120 seeded test rows, 272 pool rows.
-      For each size, R runs of RND and of random selection; each chosen set's starting NTK trace and
-      entropy under the paper's Table A1 net (NTK parameterization), then 500 epochs of full-batch Adam.
+      Fuel (Auto MPG, 7 standardised features, standardised mpg): 120 seeded test rows, 272 pool rows. \
+      For each size, R runs of RND and of random selection; each chosen set's starting NTK trace and \
+      entropy under the paper's Table A1 net (NTK parameterization), then 500 epochs of full-batch Adam. \
       Writes runs.csv, summary.csv, summary.json and SVG figures to --out-dir.
       """)
 
@@ -19,6 +19,7 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Selection sizes, comma-separated.") var sizes = "20,50"
   @Option(help: "Runs per size and method.") var runs = 10
   @Option(help: "Seed.") var seed: UInt64 = 0
+  @Flag(help: "Print a JSON summary on stdout instead of the report.") var json = false
 
   func run() throws {
     var settings = Demo.Settings()
@@ -28,6 +29,7 @@ struct DemoCommand: ParsableCommand {
     settings.runs = runs
     settings.seed = seed
     try ExperimentOutputs.prepareDirectory(outDir)
+    if json { return try runJSON(settings) }
     print("NTKit demo: RND vs random selection on Fuel (Auto MPG), \(settings.runs) runs per size, sizes \(sizes)")
     let result = try withRunProgress("demo") { update in
       try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: update)
@@ -43,5 +45,25 @@ struct DemoCommand: ParsableCommand {
     for line in result.verdicts { print(line) }
     print("")
     print("\(format(result.seconds, "%.1f")) s; wrote \(paths.joined(separator: ", "))")
+  }
+
+  private func runJSON(_ settings: Demo.Settings) throws {
+    let result = try withRunProgress("demo") { update in
+      try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: update)
+    }
+    let paths = try ExperimentOutputs.write(result.compare, to: outDir)
+    func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
+    print(JSONValue.object([
+      ("ntkit_version", .string(NTKitVersion.string)), ("model", .string(modelsDir + "/fuel_table_a1.model.json")),
+      ("parameterization", .string(result.compare.settings.model.parameterization.rawValue)),
+      ("seed", .number(Double(seed))), ("data", .string(result.compare.dataDescription)), ("out_dir", .string(outDir)),
+      ("seconds", .number(result.seconds)), ("files", .array(paths.map { .string($0) })),
+      ("summary", .array(result.compare.summary.map { r in
+        .object([("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
+                 ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
+                 ("entropy", ms(r.entropy)), ("trace", ms(r.trace))])
+      })),
+      ("verdicts", .array(result.verdicts.map { .string($0) })),
+    ]).serialized())
   }
 }

@@ -15,7 +15,7 @@ struct ExperimentCommand: ParsableCommand {
 
 /// Flags shared by both experiments.
 struct ExperimentOptions: ParsableArguments {
-  @Option(help: "Data set: fuel or mnist.") var dataset: String = "fuel"
+  @Option(help: "Bundled data set: fuel (default) or mnist.") var dataset: String?
   @Option(name: .customLong("data-dir"), help: "Folder with fuel.csv and the mnist_*.npy files.") var dataDir: String = "Data"
   @Option(help: "Model spec JSON (default: the paper's net for the data set, from Models/).") var model: String?
   @Option(help: "standard or ntk (default: the model spec's).") var parameterization: String?
@@ -26,8 +26,9 @@ struct ExperimentOptions: ParsableArguments {
   @Option(name: .customLong("test-rows"), help: "Fuel rows held out for testing.") var testRows: Int = 120
   @Option(name: .customLong("out-dir"), help: "Output folder: runs.csv, summary.csv, summary.json, figure_*.svg.")
   var outDir: String
-  @Option(help: "Compute device: cpu (default), auto, opencl, opencl:<platform>:<device>.") var device: String = "cpu"
+  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
   @Option(help: "Runs in parallel (default: the number of cores; 1 on a non-CPU device).") var jobs: Int?
+  @Flag(help: "Print a JSON summary on stdout (the tables go to --out-dir as usual).") var json = false
 
   func validate() throws {
     _ = try parsedDataset()
@@ -42,6 +43,7 @@ struct ExperimentOptions: ParsableArguments {
   }
 
   func parsedDataset() throws -> ExperimentDataset {
+    let dataset = self.dataset ?? "fuel"
     guard let d = ExperimentDataset(rawValue: dataset.lowercased()) else {
       throw ValidationError("unknown dataset \"\(dataset)\"; valid datasets: fuel, mnist")
     }
@@ -54,25 +56,37 @@ struct ExperimentOptions: ParsableArguments {
     try ExperimentData.load(parsedDataset(), directory: dataDir, seed: seed, fuelTestRows: testRows)
   }
 
+  /// The model spec file: --model, or the default for the data set (Models/ in
+  /// the working folder, else beside the data folder).
+  func modelPath(experiment: String) throws -> String {
+    if let model { return model }
+    let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
+    let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
+                                                      modelsDirectory: dataDir + "/../Models")
+    return access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
+  }
+
   /// The model spec (default: Models/<dataset>_… next to the working folder or the data folder).
   func loadModel(experiment: String) throws -> ModelSpec {
-    var path = model
-    if path == nil {
-      let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
-      let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
-                                                        modelsDirectory: dataDir + "/../Models")
-      path = access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
-    }
-    var spec = try ModelSpec.load(path!)
+    var spec = try ModelSpec.load(try modelPath(experiment: experiment))
     if let p = parameterization.flatMap(Parameterization.init(rawValue:)) { spec.parameterization = p }
     return spec
   }
 
   func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
-    let d = try resolveDevice(device)
+    let d = try resolveSmallNetDevice(device)
     let cpu = d.info.kind == .cpu
     if !cpu, let j = jobs, j > 1 { stderrLine("ntk: warning: --jobs \(j) ignored on \(d.info.identifier): runs go one at a time") }
     return (d, cpu ? (jobs ?? ExperimentRunner.cores) : 1)
+  }
+
+  /// The `--json` summary's common fields: version, model, parameterization, seed, data, outputs.
+  func jsonFields(spec: ModelSpec, modelPath: String?, data: String, seconds: Double, files: [String])
+    -> [(key: String, value: JSONValue)] {
+    [("ntkit_version", .string(NTKitVersion.string)), ("model", modelPath.map { .string($0) } ?? .null),
+     ("parameterization", .string(spec.parameterization.rawValue)), ("seed", .number(Double(seed))),
+     ("data", .string(data)), ("out_dir", .string(outDir)), ("seconds", .number(seconds)),
+     ("files", .array(files.map { .string($0) }))]
   }
 }
 
@@ -165,6 +179,18 @@ struct CorrelateCommand: ParsableCommand {
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
     let vars = CorrelateResult.variables
     let p = result.pearson, s = result.spearman
+    if options.json {
+      let j = vars.firstIndex(of: "min_test_loss")!
+      func num(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "correlate"), data: data.description,
+                                                seconds: result.seconds, files: paths) + [
+        ("runs", .number(Double(runs))),
+        ("correlation_with_min_test_loss", .object(vars.enumerated().filter { $0.element != "min_test_loss" }.map { i, v in
+          (key: v, value: .object([("pearson", num(p[i][j])), ("spearman", num(s[i][j]))]))
+        })),
+      ]).serialized())
+      return
+    }
     print("correlation with min_test_loss (pearson / spearman):")
     for (i, v) in vars.enumerated() where v != "min_test_loss" {
       let j = vars.firstIndex(of: "min_test_loss")!
@@ -185,10 +211,22 @@ struct CompareCommand: ParsableCommand {
       under the trained architecture, and the architecture is trained with Adam. The initialisation is shared by \
       the methods at the same (size, run). Writes runs.csv, summary.csv and summary.json (mean ± standard error \
       σ/√R per size and method), figure_test_loss.svg (Figure 4) and figure_ntk.svg (Figure 5). \
-      Default model: Models/fuel_table_a1.model.json or Models/mnist_table_a1.model.json (Table A1, NTK parameterization).
+      Default model: Models/fuel_table_a1.model.json or Models/mnist_table_a1.model.json (Table A1, NTK parameterization). \
+      On your own data: --pool X --labels Y --test X2 --test-labels Y2 (.npy; float labels mean mse, integer labels \
+      cross-entropy, unless --loss), or CSV files with --target COLUMN (and --features), with --model and --sizes; \
+      --standardize standardises inputs (and an mse target) with the pool's mean and sd.
       """)
 
   @OptionGroup var options: ExperimentOptions
+  @Option(help: "Your own pool (selection candidates): .npy [N, *input_shape] or .csv with a header (instead of --dataset).")
+  var pool: String?
+  @Option(help: "Targets of --pool (.npy): N or N × M floats (mse) or N integer classes (cross-entropy).") var labels: String?
+  @Option(help: "Your own test set (same format as --pool).") var test: String?
+  @Option(name: .customLong("test-labels"), help: "Targets of --test (.npy).") var testLabels: String?
+  @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
+  @Option(help: "CSV target column(s), comma-separated (instead of --labels and --test-labels).") var target: String?
+  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
+  @Flag(help: "Standardise --pool/--test columns (and an mse target) with the pool's mean and sd.") var standardize = false
   @Option(help: "Runs R per size and method.") var runs: Int = 20
   @Option(help: "Comma-separated training-set sizes (default: fuel 10,20,50,100; mnist 50,100,200).") var sizes: String?
   @Option(help: "Comma-separated selection methods: rnd, random, kcenter.") var methods: String = "rnd,random,kcenter"
@@ -197,6 +235,36 @@ struct CompareCommand: ParsableCommand {
     guard runs >= 1 else { throw ValidationError("--runs must be at least 1, found \(runs)") }
     if let sizes { _ = try parseIntList(sizes, flag: "--sizes") }
     _ = try parsedMethods()
+    if let loss { do { _ = try Loss(parsing: loss) } catch let e as NTKitError { throw ValidationError(e.description) } }
+    if pool == nil {
+      let given = [("--labels", labels), ("--test", test), ("--test-labels", testLabels), ("--features", features),
+                   ("--target", target), ("--loss", loss)].filter { $0.1 != nil }.map(\.0)
+      if !given.isEmpty || standardize {
+        throw ValidationError("\((given + (standardize ? ["--standardize"] : [])).joined(separator: ", ")) apply to your own data: add --pool (and --test)")
+      }
+      return
+    }
+    if options.dataset != nil { throw ValidationError("give --dataset or --pool (your own data), not both") }
+    guard test != nil else { throw ValidationError("--pool needs --test (the held-out test set)") }
+    guard options.model != nil else { throw ValidationError("--pool needs --model (a spec whose input_shape fits your data)") }
+    guard sizes != nil else { throw ValidationError("--pool needs --sizes (training-set sizes to compare, e.g. 10,20,50)") }
+    if target != nil {
+      if labels != nil || testLabels != nil { throw ValidationError("give --target (CSV columns) or --labels/--test-labels, not both") }
+      guard pool!.lowercased().hasSuffix(".csv"), test!.lowercased().hasSuffix(".csv") else {
+        throw ValidationError("--target applies to CSV --pool and --test files only")
+      }
+    } else if labels == nil || testLabels == nil {
+      throw ValidationError("--pool needs --labels and --test-labels (or --target COLUMN for CSV files)")
+    }
+  }
+
+  /// The data to compare on: the user's files, or the bundled data set.
+  func loadData(spec: ModelSpec) throws -> ExperimentData {
+    guard let pool, let test else { return try options.loadData() }
+    func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
+    let files = UserDataFiles(pool: pool, poolLabels: labels, test: test, testLabels: testLabels, features: list(features),
+                              target: list(target), loss: try loss.map { try Loss(parsing: $0) }, standardize: standardize)
+    return try ExperimentData.user(files, inputShape: spec.inputShape)
   }
 
   func parsedMethods() throws -> [SelectionMethod] {
@@ -210,8 +278,8 @@ struct CompareCommand: ParsableCommand {
   }
 
   func run() throws {
-    let data = try options.loadData()
     let spec = try options.loadModel(experiment: "compare")
+    let data = try loadData(spec: spec)
     let sizeList = try sizes.map { try parseIntList($0, flag: "--sizes") } ?? (data.name == "mnist" ? [50, 100, 200] : [10, 20, 50, 100])
     if let big = sizeList.first(where: { $0 > data.pool.rows }) {
       throw NTKitError.invalidArgument("size \(big) is larger than the \(data.name) pool (\(data.pool.rows) points)")
@@ -235,6 +303,20 @@ struct CompareCommand: ParsableCommand {
                                 isCancelled: { Interrupt.isRequested }, progress: update)
     }
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
+    if options.json {
+      func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "compare"),
+                                                data: data.description, seconds: result.seconds, files: paths) + [
+        ("runs", .number(Double(runs))),
+        ("summary", .array(result.summary.map { r in
+          .object([("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
+                   ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
+                   ("entropy", ms(r.entropy)), ("trace", ms(r.trace)),
+                   ("best_test_accuracy", r.bestTestAccuracy.map(ms) ?? .null)])
+        })),
+      ]).serialized())
+      return
+    }
     printCompareSummary(result, accuracy: data.isClassification)
     print(String(format2: "%.1f", result.seconds) + " s; wrote " + paths.joined(separator: ", "))
   }

@@ -4,12 +4,15 @@ import NTKit
 struct GramCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gram",
-    abstract: "Empirical NTK Θ = J Jᵀ: N×N (trace: summed over outputs) or [N, M, N, M] (full).")
+    abstract: "Empirical NTK Θ = J Jᵀ: N×N (trace: summed over outputs) or [N, M, N, M] (full).",
+    discussion: "--convention nt writes neural-tangents' empirical_ntk_fn convention instead: the trace averaged over the M outputs (Θ / M), and the full kernel laid out [N, N₂, M, M]. --indices picks rows of --inputs only.")
 
   @OptionGroup var model: ModelOptions
   @OptionGroup var input: InputOptions
   @Option(name: .customLong("inputs2"), help: "Second sample set X₂ for Θ(X, X₂) (N × N₂).") var inputs2: String?
   @Option(help: "trace (default) or full.") var mode: String = "trace"
+  @Option(help: "ntkit (default: trace summed over outputs, full [N, M, N₂, M]) or nt (neural-tangents: trace averaged, full [N, N₂, M, M]).")
+  var convention: String = "ntkit"
   @OptionGroup var compute: ComputeOptions
   @Option(name: .customLong("block-size"), help: "Samples per tile (default: the largest the budget allows).") var blockSize: Int?
   @Option(help: "Output .npy.") var out: String
@@ -18,6 +21,7 @@ struct GramCommand: ParsableCommand {
   func validate() throws {
     guard NTKMode(rawValue: mode) != nil else { throw ValidationError("--mode must be trace or full, found \"\(mode)\"") }
     if let blockSize, blockSize < 1 { throw ValidationError("--block-size must be at least 1") }
+    do { _ = try KernelConvention(parsing: convention) } catch let e as NTKitError { throw ValidationError(e.description) }
   }
 
   func run() throws {
@@ -32,7 +36,7 @@ struct GramCommand: ParsableCommand {
     options.isCancelled = { Interrupt.isRequested }
     let report = try GramJob.run(model: loaded, inputs1: x1, inputs2: x2, device: device,
                                  precision: compute.parsedPrecision, options: options, output: out,
-                                 fallback: compute.fallback)
+                                 convention: try KernelConvention(parsing: convention), fallback: compute.fallback)
     if compute.verbose {
       for line in report.plan.description { stderrLine(line) }
       stderrLine("time: \(format(report.seconds, "%.3f")) s (features \(format(report.featureSeconds, "%.3f")) s, mirror \(format(report.mirrorSeconds, "%.3f")) s)")
@@ -40,15 +44,18 @@ struct GramCommand: ParsableCommand {
     }
     let gflops = report.flops / report.seconds / 1e9
     let n2 = x2?.rows ?? x1.rows
+    let shape = try KernelConvention(parsing: convention).shape(mode: NTKMode(rawValue: mode)!, n1: x1.rows,
+                                                                m: loaded.network.outputSize, n2: n2)
     if json {
-      print(JSONValue.object([
-        ("out", .string(out)), ("mode", .string(mode)), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
+      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
+        ("out", .string(out)), ("mode", .string(mode)), ("convention", .string(convention)),
+        ("shape", JSONValue(numbers: shape.map(Double.init))), ("indices", input.indices.map { .string($0) } ?? .null), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
         ("outputs", .number(Double(loaded.network.outputSize))), ("device", .string(report.device)),
         ("precision", .string(compute.precision)), ("seconds", .number(report.seconds)), ("gflops", .number(gflops)),
         ("strategies", .array(report.plan.layers.map { .string($0.strategy.rawValue) })),
       ]).serialized())
     } else {
-      print("wrote \(out): \(mode) NTK \(mode == "trace" ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(loaded.network.outputSize), \(n2), \(loaded.network.outputSize)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(report.device))")
+      print("wrote \(out): \(mode) NTK [\(shape.map(String.init).joined(separator: ", "))]\(convention == "nt" ? " (neural-tangents convention)" : "") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(report.device))")
     }
   }
 }

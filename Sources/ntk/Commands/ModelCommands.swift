@@ -4,14 +4,21 @@ import NTKit
 struct InitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a seeded initialisation of a model's weights.")
 
-  @Option(help: "Model spec JSON.") var model: String
+  @Option(help: "Model spec JSON (formats.md).") var model: String
   @Option(help: "Seed.") var seed: UInt64 = 0
   @Option(help: "Output weights (.safetensors).") var out: String
+  @Flag(help: "Print a JSON summary on stdout.") var json = false
 
   func run() throws {
     let loaded = try LoadedModel.load(model: model, weights: nil, seed: seed)
     try loaded.parameters.save(out, network: loaded.network)
-    print("wrote \(out): \(loaded.network.parameterCount) parameters (\(loaded.network.spec.parameterization.rawValue) initialisation, seed \(seed))")
+    if json {
+      print(JSONValue.object(provenanceFields(loaded, seed: seed) + [
+        ("out", .string(out)), ("parameters", .number(Double(loaded.network.parameterCount))),
+      ]).serialized())
+    } else {
+      print("wrote \(out): \(loaded.network.parameterCount) parameters (\(loaded.network.spec.parameterization.rawValue) initialisation, seed \(seed))")
+    }
   }
 }
 
@@ -22,6 +29,7 @@ struct ForwardCommand: ParsableCommand {
   @OptionGroup var input: InputOptions
   @OptionGroup var compute: ComputeOptions
   @Option(help: "Output .npy.") var out: String
+  @Flag(help: "Print a JSON summary on stdout.") var json = false
 
   func run() throws {
     let loaded = try model.load()
@@ -29,7 +37,15 @@ struct ForwardCommand: ParsableCommand {
     let device = try compute.makeDevice()
     try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
                               output: out, fallback: compute.fallback)
-    print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
+    if json {
+      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
+        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(x.rows), Double(loaded.network.outputSize)])),
+        ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
+        ("precision", .string(compute.precision)),
+      ]).serialized())
+    } else {
+      print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
+    }
   }
 }
 
@@ -40,6 +56,7 @@ struct JacobianCommand: ParsableCommand {
   @OptionGroup var input: InputOptions
   @OptionGroup var compute: ComputeOptions
   @Option(help: "Output .npy.") var out: String
+  @Flag(help: "Print a JSON summary on stdout.") var json = false
 
   func run() throws {
     let loaded = try model.load()
@@ -48,6 +65,14 @@ struct JacobianCommand: ParsableCommand {
     let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
     try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
                                memoryBudget: compute.budget, output: out, fallback: compute.fallback)
-    print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
+    if json {
+      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
+        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(n), Double(m), Double(p)])),
+        ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
+        ("precision", .string(compute.precision)),
+      ]).serialized())
+    } else {
+      print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
+    }
   }
 }

@@ -10,13 +10,14 @@ struct SelectCommand: ParsableCommand {
     commandName: "select",
     abstract: "Choose S points of a pool: RND (Algorithm 1 of the paper), random or k-center.",
     discussion: """
-      Writes the chosen pool indices (<i8 .npy, in selection order) to --out; --report adds a JSON
-      report with, per step, the chosen index, its distance and the seconds spent evaluating the
-      pool and retraining the predictor. Pools are .npy (memory-mapped, float32/float64, [N, ...])
-      or .csv (--features). RND defaults: predictor and target d→32→32→32→8 ReLU (or --model),
-      Adam lr 1e-3 with fresh moments per retrain, 50 warm-start full-batch epochs, mse distance.
-      With --checkpoint the state is written atomically every --checkpoint-every steps (default 10),
-      at the end and on Ctrl-C; --resume continues a killed run to the same result.
+      Writes the chosen pool indices (<i8 .npy, in selection order) to --out; --report adds a JSON \
+      report with, per step, the chosen index, its distance and the seconds spent evaluating the \
+      pool and retraining the predictor. Pools are .npy (memory-mapped, float32/float64, [N, ...]) \
+      or .csv (--features). RND defaults: predictor and target d→32→32→32→8 ReLU (or --model), \
+      Adam lr 1e-3 with fresh moments per retrain, 50 warm-start full-batch epochs, mse distance. \
+      With --checkpoint the state is written atomically every --checkpoint-every steps (default 10), \
+      at the end and on Ctrl-C; --resume continues a killed run to the same result. \
+      Train on the picks with `ntk train --indices OUT.npy`.
       """)
 
   @Option(help: "Pool: .npy [N, ...] (memory-mapped) or .csv with a header.") var pool: String
@@ -36,7 +37,9 @@ struct SelectCommand: ParsableCommand {
   @Option(help: "Adam epochs per retrain.") var epochs: Int = 50
   @Option(help: "Adam learning rate.") var lr: Double = 1e-3
   @Flag(help: "Restart the predictor from its initial weights at every retrain (default: warm start).") var reinit = false
-  @Option(name: .customLong("train-batch-size"), help: "Retrain mini-batch size (default: full batch).") var trainBatchSize: Int?
+  @Option(name: .customLong("batch-size"), help: "Retrain mini-batch size (default: full batch).") var batchSize: Int?
+  @Option(name: .customLong("train-batch-size"), help: ArgumentHelp("Deprecated name of --batch-size.", visibility: .hidden))
+  var trainBatchSize: Int?
   @Option(name: .customLong("picks-per-step"), help: "Points chosen per step (per retrain), k.") var picksPerStep: Int = 1
   @Option(help: "Stop early when the largest distance is ≤ this.") var threshold: Double?
   @Option(help: "Checkpoint file (JSON, written atomically).") var checkpoint: String?
@@ -44,13 +47,13 @@ struct SelectCommand: ParsableCommand {
   var checkpointEvery: Int?
   @Flag(help: "Continue from --checkpoint when it exists.") var resume = false
   @Option(name: .customLong("chunk-rows"), help: "Pool rows per scoring block (bounds memory).") var chunkRows: Int = 65_536
-  @Option(help: ArgumentHelp(
-    "Compute device: cpu (default), auto, opencl, opencl:<platform>:<device>.",
-    discussion: "RND's nets are tiny: per-epoch device round trips cost more than a GPU saves, and probing OpenCL (auto) starts driver threads, so the CPU is the default."))
-  var device: String = "cpu"
+  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
   @Flag(name: .customLong("generic"), help: ArgumentHelp("Use the generic device path even where the CPU fast path applies.", visibility: .hidden))
   var generic = false
   @Flag(help: "Print a JSON summary on stdout.") var json = false
+
+  /// --batch-size, or its deprecated name --train-batch-size.
+  var retrainBatchSize: Int? { batchSize ?? trainBatchSize }
 
   func validate() throws {
     do {
@@ -61,7 +64,8 @@ struct SelectCommand: ParsableCommand {
     guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0, found \(epochs)") }
     guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
     guard picksPerStep >= 1 else { throw ValidationError("--picks-per-step must be at least 1, found \(picksPerStep)") }
-    if let b = trainBatchSize, b < 1 { throw ValidationError("--train-batch-size must be at least 1, found \(b)") }
+    if batchSize != nil && trainBatchSize != nil { throw ValidationError("give --batch-size once (--train-batch-size is its deprecated name)") }
+    if let b = retrainBatchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
     if let k = checkpointEvery, k < 1 { throw ValidationError("--checkpoint-every must be at least 1, found \(k)") }
     if let t = threshold, !t.isFinite { throw ValidationError("--threshold must be finite") }
     if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
@@ -71,9 +75,10 @@ struct SelectCommand: ParsableCommand {
 
   func run() throws {
     let started = monotonicSeconds()
+    if trainBatchSize != nil { stderrLine("ntk: warning: --train-batch-size is deprecated; use --batch-size") }
     let source = try loadPool()
     let request = try makeRequest(source)
-    let dev = try resolveDevice(device)
+    let dev = try resolveSmallNetDevice(device)
     let bar = ProgressBar("ntk select", total: size, unit: " points")
     let rows = Double(source.rows)
     var scored = 0.0
@@ -88,6 +93,8 @@ struct SelectCommand: ParsableCommand {
       }, isCancelled: { Interrupt.isRequested || (stopAfter.map { steps >= $0 } ?? false) })
     } catch {
       bar.finish()
+      // A numerical failure (a constant pool under Mahalanobis, NaN distances) names the pool.
+      if case NTKitError.numerical = error { throw (error as! NTKitError).naming(file: pool) }
       if case NTKitError.interrupted = error, let checkpoint {
         stderrLine("ntk: interrupted; state saved to \(checkpoint) (rerun with --resume to continue)")
       }
@@ -110,7 +117,7 @@ struct SelectCommand: ParsableCommand {
     request.epochs = epochs
     request.learningRate = lr
     request.reinit = reinit
-    request.batchSize = trainBatchSize
+    request.batchSize = retrainBatchSize
     request.picksPerStep = picksPerStep
     request.threshold = threshold
     request.checkpointPath = checkpoint
@@ -142,7 +149,13 @@ struct SelectCommand: ParsableCommand {
     let evaluation = result.steps.reduce(0) { $0 + $1.evaluationSeconds }
     let training = result.steps.reduce(0) { $0 + $1.trainingSeconds }
     if json {
-      print(JSONValue.object([
+      // RND's target and predictor: --model or the default net, in their parameterization.
+      let spec = result.method == .rnd
+        ? ((try? model.map(ModelSpec.load)) ?? SelectionRequest.defaultModel(features: source.rowLength)) : nil
+      print(JSONValue.object(provenanceFields(seed: seed) + [
+        ("model", model.map { .string($0) } ?? .null),
+        ("parameterization", spec.map { .string($0.parameterization.rawValue) } ?? .null), ("target_weights", targetWeights.map { .string($0) } ?? .null),
+        ("predictor_weights", predictorWeights.map { .string($0) } ?? .null),
         ("out", .string(out)), ("method", .string(result.method.rawValue)), ("size", .number(Double(result.indices.count))),
         ("pool", .array([.number(rows), .number(Double(source.rowLength))])), ("device", .string(deviceName)),
         ("stopped_early", .bool(result.stoppedEarly)), ("resumed_steps", .number(Double(result.resumedSteps))),

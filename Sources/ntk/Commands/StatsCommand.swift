@@ -13,6 +13,7 @@ struct StatsCommand: ParsableCommand {
   @Option(help: "Seed of a fresh initialisation when --weights is left out.") var seed: UInt64?
   @Option(help: "Inputs (.npy or .csv), with --model.") var inputs: String?
   @Option(help: "CSV feature columns, comma-separated.") var features: String?
+  @Option(help: IndicesOption.help("--inputs")) var indices: String?
   @Option(help: "Write the eigenvalues (descending, <f8) to this .npy.") var spectrum: String?
   @Option(help: "exact (LAPACK dsyevd), lanczos, or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
   var method: String = "auto"
@@ -23,6 +24,7 @@ struct StatsCommand: ParsableCommand {
   func validate() throws {
     guard (kernel == nil) != (model == nil) else { throw ValidationError("give either --kernel or --model (with --inputs)") }
     if model != nil && inputs == nil { throw ValidationError("--model needs --inputs") }
+    if indices != nil && model == nil { throw ValidationError("--indices applies to --model with --inputs, not to --kernel") }
     guard ["exact", "lanczos", "auto"].contains(method) else {
       throw ValidationError("--method must be exact, lanczos or auto, found \"\(method)\"")
     }
@@ -31,6 +33,7 @@ struct StatsCommand: ParsableCommand {
 
   func run() throws {
     var deviceName = "cpu"
+    var loadedModel: LoadedModel?
     var matrix32: [Float]?
     var matrix64: [Double]?
     let n: Int
@@ -40,7 +43,9 @@ struct StatsCommand: ParsableCommand {
       (n, matrix32, matrix64) = (k.n, k.floats, k.doubles)
     } else {
       let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
-      let x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
+      loadedModel = loaded
+      var x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
+      if let indices { x = try RowIndices.load(indices).select(x, of: inputs!) }
       let device = try compute.makeDevice()
       deviceName = device.info.identifier
       var options = GramOptions(mode: .trace)
@@ -73,22 +78,28 @@ struct StatsCommand: ParsableCommand {
     case "lanczos": chosen = .lanczos(k: topK)
     default: chosen = CollectiveVariables.automaticMethod(n: n)
     }
-    let cv: CollectiveVariables
-    if let matrix64 {
-      cv = try CollectiveVariables.compute(kernel: matrix64, n: n, method: chosen)
-    } else {
-      cv = try matrix32!.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
+    // A failure of the decomposition names the kernel file (or the inputs it came from).
+    let cv = try NTKitError.naming(file: kernel ?? inputs!) { () throws -> CollectiveVariables in
+      if let matrix64 { return try CollectiveVariables.compute(kernel: matrix64, n: n, method: chosen) }
+      return try matrix32!.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
     }
     if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
     if json {
-      var fields: [(key: String, value: JSONValue)] = [
+      var fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
+        ("kernel", kernel.map { .string($0) } ?? .null), ("inputs", inputs.map { .string($0) } ?? .null),
+        ("indices", indices.map { .string($0) } ?? .null),
         ("n", .number(Double(n))), ("trace", .number(cv.trace)),
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)),
       ]
+      // "method" as in the text output (method = exact / lanczos).
       switch cv.method {
-      case .exact: fields.append(("eigenvalues_computed", .string("all (dsyevd)")))
+      case .exact:
+        fields.append(("method", .string("exact")))
+        fields.append(("eigenvalues_computed", .string("all (dsyevd)")))
       case .lanczos(let k):
+        fields.append(("method", .string("lanczos")))
+        fields.append(("top_k", .number(Double(k))))
         fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
         fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
       }

@@ -6,16 +6,19 @@ struct TrainCommand: ParsableCommand {
     commandName: "train",
     abstract: "Train a network (mse regression or softmax cross-entropy classification) and record its losses.",
     discussion: """
-      Labels: .npy of N or N × M values (mse) or N integer classes (cross_entropy); with CSV inputs,
-      --target names the target column(s) of the same file instead. Without --loss, integer
-      labels mean cross_entropy and float labels mse. Records train and test loss (and accuracy for
-      cross_entropy) per epoch (--history CSV) and prints the min and final test loss.
+      Labels: .npy of N or N × M values (mse) or N integer classes (cross_entropy); with CSV inputs, \
+      --target names the target column(s) of the same file instead. Without --loss, integer \
+      labels mean cross_entropy and float labels mse. Records train and test loss (and accuracy for \
+      cross_entropy) per epoch (--history CSV) and prints the min and final test loss; with --eval-every K \
+      the test set is evaluated every K-th epoch and after the last (the min is then over those epochs). \
+      --indices picks the training rows (inputs and labels alike), e.g. the output of ntk select.
       """)
 
   @Option(help: "Model spec JSON (docs/formats.md).") var model: String
   @Option(help: "Initial weights (.safetensors); default: a fresh initialisation from --seed.") var weights: String?
   @Option(help: "Training inputs: .npy [N, *input_shape] or .csv with a header.") var train: String
   @Option(help: "Training labels/targets (.npy).") var labels: String?
+  @Option(help: IndicesOption.help("--train (and of --labels)")) var indices: String?
   @Option(help: "Test inputs (same format as --train).") var test: String?
   @Option(name: .customLong("test-labels"), help: "Test labels/targets (.npy).") var testLabels: String?
   @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
@@ -34,8 +37,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Epochs.") var epochs: Int
   @Option(help: "Seed of the initialisation and the shuffles.") var seed: UInt64 = 0
   @Option(help: "Output weights (.safetensors).") var out: String
+  @Option(name: .customLong("eval-every"), help: "Evaluate the test set every K epochs (and after the last).") var evalEvery: Int = 1
   @Option(help: "Per-epoch history (.csv).") var history: String?
-  @Option(help: "Compute device: auto, cpu, opencl, opencl:<platform>:<device>.") var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: String = "auto"
   @Flag(help: "Print a JSON summary on stdout.") var json = false
 
   func validate() throws {
@@ -48,6 +52,8 @@ struct TrainCommand: ParsableCommand {
     guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("--beta1 and --beta2 must be in [0, 1)") }
     guard eps > 0, weightDecay >= 0 else { throw ValidationError("--eps must be > 0 and --weight-decay ≥ 0") }
     if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
+    guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1, found \(evalEvery)") }
+    if evalEvery != 1 && test == nil { throw ValidationError("--eval-every needs --test") }
     if labels == nil && target == nil { throw ValidationError("give the training targets: --labels Y.npy (or --target COLUMN for CSV)") }
     if labels != nil && target != nil { throw ValidationError("give --labels or --target, not both") }
     if target != nil && !train.lowercased().hasSuffix(".csv") { throw ValidationError("--target applies to CSV inputs only") }
@@ -63,12 +69,16 @@ struct TrainCommand: ParsableCommand {
     let targetList = target.map(splitList)
     var featureList = features.map(splitList)
     if featureList == nil, let targetList, train.lowercased().hasSuffix(".csv") {
-      featureList = try CSVTable(path: train).header.filter { !targetList.contains($0) }
+      featureList = try TrainingTargets.featureColumns(csv: train, excludingTargets: targetList)
     }
     var x = try loaded.loadInputs(train, features: featureList)
+    let allRows = x.rows
+    let picked = try indices.map { try RowIndices.load($0).resolved(rows: allRows, of: train) }
+    if let picked { x = x.gatherRows(picked) }
     let scaler = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(train, features: featureList))
     if let scaler { x = try scaler.apply(x) }
-    var y = try loadTargets(labels: labels, csv: train, rows: x.rows, outputs: m)
+    var y = try loadTargets(labels: labels, csv: train, rows: allRows, outputs: m)
+    if let picked { y = y.selectingRows(picked, of: allRows) }
     var targetScaler: Standardizer?
     if standardizeTarget {
       guard case .values(let v) = y else { throw ValidationError("--standardize-target applies to regression targets only") }
@@ -93,14 +103,16 @@ struct TrainCommand: ParsableCommand {
                               capacity: min(batchSize ?? x.rows, x.rows))
     let bar = ProgressBar("ntk train", total: epochs, unit: " epochs")
     let history = try trainer.train(inputs: x, targets: y, epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
-                                    test: testSet, onEpoch: { bar.update($0.epoch) })
+                                    test: testSet, evaluateEvery: evalEvery, onEpoch: { bar.update($0.epoch) })
     try trainer.parameters.save(out, network: loaded.network)
     if let path = self.history { try history.writeCSV(path) }
     let finalTrain = history.finalTrainLoss
     if json {
       func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
-      print(JSONValue.object([
+      print(JSONValue.object(provenanceFields(loaded, weights: weights, seed: seed) + [
         ("out", .string(out)), ("loss", .string(y.loss.rawValue)), ("epochs", .number(Double(epochs))),
+        ("train_rows", .number(Double(x.rows))), ("indices", indices.map { .string($0) } ?? .null),
+        ("eval_every", .number(Double(evalEvery))), ("device", .string(dev.info.identifier)),
         ("final_train_loss", num(finalTrain)), ("min_test_loss", num(history.minTestLoss)),
         ("min_test_loss_epoch", num(history.minTestLossEpoch.map(Double.init))),
         ("final_test_loss", num(history.finalTestLoss)), ("final_test_accuracy", num(history.finalTestAccuracy)),
@@ -121,33 +133,7 @@ struct TrainCommand: ParsableCommand {
   /// Targets from a labels .npy, or from the --target columns of `csv`.
   private func loadTargets(labels: String?, csv: String, rows: Int, outputs: Int, like: Loss? = nil) throws -> TrainingTargets {
     let chosen = try like ?? loss.map { try Loss(parsing: $0) }
-    if let labels {
-      let array = try NPY.read(labels)
-      guard array.shape.first == rows else {
-        throw NTKitError.shapeMismatch(context: "\(labels): labels", expected: "\(rows) rows (the inputs')",
-                                       found: "shape \(array.shape)")
-      }
-      let kind = chosen ?? (array.dtype.isFloatingPoint ? .mse : .crossEntropy)
-      switch kind {
-      case .crossEntropy:
-        return .labels(try array.int64s().map { Int($0) })
-      case .mse:
-        let v = array.floats()
-        try NPY.checkFinite(v, path: labels, rowLength: max(v.count / max(rows, 1), 1))
-        return .values(v)
-      }
-    }
-    let table = try CSVTable(path: csv)
-    let t = try table.columns(splitList(target!))
-    try NPY.checkFinite(t.data, path: csv, rowLength: max(t.rowLength, 1))
-    let kind = chosen ?? .mse
-    switch kind {
-    case .mse: return .values(t.data)
-    case .crossEntropy:
-      return .labels(try t.data.enumerated().map { i, v in
-        guard v.rounded() == v else { throw NTKitError.format(path: csv, reason: "target row \(i) is \(v), expected a class index") }
-        return Int(v)
-      })
-    }
+    if let labels { return try TrainingTargets.load(labels: labels, rows: rows, loss: chosen) }
+    return try TrainingTargets.load(csv: csv, columns: splitList(target!), loss: chosen)
   }
 }
