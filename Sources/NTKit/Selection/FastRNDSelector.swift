@@ -37,7 +37,6 @@ final class FastRNDSelector: StepSelector {
   /// The pool's float32 elements when they can be read in place (`<f4` mapped or in memory).
   private let direct: UnsafePointer<Float>?
   private let keepAlive: [Float]
-  private let savedBLASThreads: Int32
 
   /// nil when the fast path does not apply (another device, layer or distance).
   static func make(_ request: SelectionRequest, device: any ComputeDevice) throws -> FastRNDSelector? {
@@ -94,8 +93,7 @@ final class FastRNDSelector: StepSelector {
       keepAlive = t.data
       direct = nil
     }
-    savedBLASThreads = openblas_get_num_threads()
-    openblas_set_num_threads(1)
+    BLASThreads.useDefault()
     // F(pool), once.
     let fp = fPool, mm = m
     try target.values.withUnsafeBufferPointer { theta in
@@ -106,7 +104,6 @@ final class FastRNDSelector: StepSelector {
   }
 
   deinit {
-    openblas_set_num_threads(savedBLASThreads)
     fPool.deallocate(); distances.deallocate(); excluded.deallocate(); tx.deallocate(); ty.deallocate()
     for s in scratch { s.a.deallocate(); s.b.deallocate(); s.rows.deallocate() }
   }

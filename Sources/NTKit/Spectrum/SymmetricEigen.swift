@@ -44,7 +44,7 @@ public enum SymmetricEigen {
     if n == 1 { return [s[0]] }
     var w = [Double](repeating: 0, count: n)
     // dsyevd cannot poll: a signal during it removes the staged outputs and exits 130 at once.
-    let info = Interrupt.unpollable { withBLASThreads {
+    let info = Interrupt.unpollable { withBLASThreads(1) {
       FaultInjection.pause("lapack")
       return       LAPACKE_dsyevd(
         LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")),
