@@ -3,7 +3,8 @@
 #include <stddef.h>
 
 /// Small dense-layer kernels for NTKit's RND fast path (row-major, float32).
-/// Each has AVX-512, AVX2+FMA and baseline clones chosen at load time.
+/// Each has AVX-512, AVX2+FMA and baseline copies, chosen per call by NTKIT_ISA (ntk_isa_get);
+/// all give the same bits (explicit FMA in every copy, fixed reduction orders).
 
 /// y[n×fo] = act(ws·x[n×fi]·W[fi×fo] + bs·b); act 0 identity, 1 relu, 2 leaky (alpha).
 void ntk_fm_affine_forward(const float *x, ptrdiff_t n, ptrdiff_t fi, const float *w, ptrdiff_t fo, float ws,

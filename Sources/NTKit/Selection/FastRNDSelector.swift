@@ -94,6 +94,7 @@ final class FastRNDSelector: StepSelector {
       direct = nil
     }
     BLASThreads.useDefault()
+    _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     // F(pool), once.
     let fp = fPool, mm = m
     try target.values.withUnsafeBufferPointer { theta in

@@ -67,6 +67,7 @@ final class ShardedRNDSelector: StepSelector {
     b = [Float](repeating: 0, count: chunk * net.maxWidth)
     rows = [Float](repeating: 0, count: chunk * d)
     BLASThreads.useDefault()
+    _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     let mm = m
     try target.values.withUnsafeBufferPointer { theta in
       try forEachBlock(theta: theta.baseAddress!) { lo, count, out in
