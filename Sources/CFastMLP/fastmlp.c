@@ -76,15 +76,17 @@ AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict 
   }
 }
 
+/* RB: the most rows per register block (8 with 32 vector registers, 2 with 16): each row's sums
+   run in the same order whatever RB, so it changes speed, never bits. */
 AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
+                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
   if (fo == 32) {
     const v16 bias0 = b ? ld16(b) * bs : (v16){0}, bias1 = b ? ld16(b + 16) * bs : (v16){0};
     const int relu = act == 1;
     ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
-    if (i + 4 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4); i += 4; }
-    if (i + 2 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2); i += 2; }
+    if (RB >= 8) for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4);
+    for (; i + 2 <= n; i += 2) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2);
     if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1);
     if (act == 2) act_rows(y, n * fo, act, alpha);
     return;
@@ -122,8 +124,8 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
 }
 
 AI void ntk_fm_affine_forward_impl(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
-  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y);
+                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
+  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y, RB);
 }
 
 AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
@@ -162,12 +164,13 @@ AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t
 }
 
 AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                        float ws, float *restrict gw, float *restrict gb, float bs) {
+                        float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
   if (fo == 32) {
     ptrdiff_t k = 0;
     float *bias = gb;
-    for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
-    if (k + 4 <= fi) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; k += 4; }
+    if (RB >= 8) for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
+    if (RB >= 4) for (; k + 4 <= fi; k += 4) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; }
+    for (; k + 2 <= fi; k += 2) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 2); bias = 0; }
     for (; k < fi; k++) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 1); bias = 0; }
     if (bias) wgrad32_cols(x, g, n, fi, ws, gw, bias, bs, 0);
     return;
@@ -202,8 +205,8 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
 }
 
 AI void ntk_fm_weight_gradient_impl(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                            float ws, float *restrict gw, float *restrict gb, float bs) {
-  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs);
+                            float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
+  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs, RB);
 }
 
 /* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
@@ -222,7 +225,7 @@ AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_
 }
 
 AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                       float ws, float *restrict wt, float *restrict out) {
+                       float ws, float *restrict wt, float *restrict out, const int RB) {
   if (fo == 1) {
     for (ptrdiff_t i = 0; i < n; i++) {
       const float gv = g[i];
@@ -240,9 +243,9 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
   }
   if (fi == 32) {
     ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
-    if (i + 4 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4); i += 4; }
-    if (i + 2 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2); i += 2; }
+    if (RB >= 8) for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4);
+    for (; i + 2 <= n; i += 2) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2);
     if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
@@ -259,8 +262,8 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
 }
 
 AI void ntk_fm_input_gradient_impl(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                           float ws, float *restrict wt, float *restrict out) {
-  input_gradient(g, w, n, fi, fo, ws, wt, out);
+                           float ws, float *restrict wt, float *restrict out, const int RB) {
+  input_gradient(g, w, n, fi, fo, ws, wt, out, RB);
 }
 
 AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
@@ -283,14 +286,14 @@ AI void ntk_fm_adam_impl(float *restrict p, const float *restrict g, float *rest
 AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
                 float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
                 float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,
-                const float *invC2s, float b1, float b2, float eps, float wd) {
+                const float *invC2s, float b1, float b2, float eps, float wd, const int RB) {
   const float scale = 2 / (float)(n * m);
   for (int s = 0; s < steps; s++) {
     const float *in = x;
     for (int l = 0; l < count; l++) {
       const ntk_fm_layer *L = layers + l;
       affine_forward(in, n, L->fanIn, theta + L->kernel, L->fanOut, L->weightScale,
-                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l]);
+                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l], RB);
       in = acts[l];
     }
     float *g = cot, *spare = cot2;
@@ -303,9 +306,9 @@ AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict t
       const ptrdiff_t fi = L->fanIn, fo = L->fanOut;
       activation_backward(acts[l], g, n * fo, L->act, L->alpha);
       weight_gradient(l == 0 ? x : acts[l - 1], g, n, fi, fo, L->weightScale, grad + L->kernel,
-                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale);
+                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale, RB);
       if (l == 0) break;
-      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare);
+      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare, RB);
       float *t = g; g = spare; spare = t;
     }
     adam(theta, grad, m1, m2, parameters, b1, b2, lrs[s], invC2s[s], eps, wd);
@@ -341,34 +344,40 @@ AI void ntk_fm_distances_impl(const float *restrict a, const float *restrict b, 
 /* Dispatch on NTKIT_ISA (ntk_isa_get): one copy of each kernel per instruction
    set, chosen per call, so tests can run the baseline and AVX2 code on an
    AVX-512 machine. All copies give the same bits (see the top of the file). */
+#define UNPAREN(...) __VA_ARGS__
 #if defined(__x86_64__) && defined(__clang__)
-#define DISPATCH(name, params, args)                                                       \
-  __attribute__((target("avx512f,avx2,fma"))) static void name##_avx512 params { name##_impl args; } \
-  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_impl args; }           \
-  static void name##_baseline params { name##_impl args; }                                 \
-  void name params {                                                                       \
-    switch (ntk_isa_get()) {                                                               \
-    case NTK_ISA_AVX512: name##_avx512 args; break;                                        \
-    case NTK_ISA_AVX2: name##_avx2 args; break;                                            \
-    default: name##_baseline args; break;                                                  \
-    }                                                                                      \
+#define DISPATCH_WITH(name, params, args, call512, call256, call128)                                  \
+  __attribute__((target("avx512f,avx2,fma"))) static void name##_avx512 params { call512; } \
+  __attribute__((target("avx2,fma"))) static void name##_avx2 params { call256; }           \
+  static void name##_baseline params { call128; }                                          \
+  void name params {                                                                        \
+    switch (ntk_isa_get()) {                                                                \
+    case NTK_ISA_AVX512: name##_avx512 args; break;                               \
+    case NTK_ISA_AVX2: name##_avx2 args; break;                                   \
+    default: name##_baseline args; break;                                         \
+    }                                                                                       \
   }
 #else
-#define DISPATCH(name, params, args) \
-  void name params { name##_impl args; }
+#define DISPATCH_WITH(name, params, args, call512, call256, call128) \
+  void name params { call512; }
 #endif
+/* Register-block rows (RB) per instruction set: 32 zmm registers hold 8 rows × 32 outputs; 16 ymm
+   (or xmm) registers hold 2 without spilling. */
+#define DISPATCH(name, params, args) DISPATCH_WITH(name, params, args, name##_impl args, name##_impl args, name##_impl args)
+#define DISPATCH_RB(name, params, args) \
+  DISPATCH_WITH(name, params, args, name##_impl(UNPAREN args, 8), name##_impl(UNPAREN args, 2), name##_impl(UNPAREN args, 2))
 
-DISPATCH(ntk_fm_affine_forward,
+DISPATCH_RB(ntk_fm_affine_forward,
          (const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo, float ws,
           const float *restrict b, float bs, int act, float alpha, float *restrict y),
          (x, n, fi, w, fo, ws, b, bs, act, alpha, y))
 DISPATCH(ntk_fm_activation_backward, (const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha),
          (a, g, count, act, alpha))
-DISPATCH(ntk_fm_weight_gradient,
+DISPATCH_RB(ntk_fm_weight_gradient,
          (const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
           float *restrict gw, float *restrict gb, float bs),
          (x, g, n, fi, fo, ws, gw, gb, bs))
-DISPATCH(ntk_fm_input_gradient,
+DISPATCH_RB(ntk_fm_input_gradient,
          (const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
           float *restrict wt, float *restrict out),
          (g, w, n, fi, fo, ws, wt, out))
@@ -376,7 +385,7 @@ DISPATCH(ntk_fm_adam,
          (float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count, float b1,
           float b2, float lr, float invC2, float eps, float wd),
          (p, g, m, v, count, b1, b2, lr, invC2, eps, wd))
-DISPATCH(ntk_fm_fit,
+DISPATCH_RB(ntk_fm_fit,
          (const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
           float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
           float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,

@@ -99,6 +99,40 @@ final class ReproducibilityCLITests: XCTestCase {
     }
   }
 
+  /// The collective variables of a fixed kernel are the same bits whichever
+  /// kernels OpenBLAS picked for this CPU (`OPENBLAS_CORETYPE=Prescott`, the
+  /// SSE3 kernels any x86-64 CPU runs, stands in for another machine) and
+  /// whatever the worker count: the spectrum does not go through OpenBLAS.
+  func testCollectiveVariablesDoNotDependOnOpenBLASKernelsOrThreads() throws {
+    var rng = SeededRandom(seed: 3)
+    let n = 150, k = 24
+    let a = (0..<n * k).map { _ in rng.normal() }
+    var kernel = [Float](repeating: 0, count: n * n)
+    for i in 0..<n { for j in 0..<n { var s = 0.0; for t in 0..<k { s += a[i * k + t] * a[j * k + t] }; kernel[i * n + j] = Float(s) } }
+    try NPY.write(path("k.npy"), shape: [n, n], floats: kernel)
+    let settings: [(String, [String: String])] = [
+      ("default", [:]), ("prescott-1", ["OPENBLAS_CORETYPE": "Prescott", "NTKIT_THREADS": "1"]),
+      ("baseline-3", ["NTKIT_ISA": "baseline", "NTKIT_THREADS": "3"]),
+    ]
+    var outputs: [String: String] = [:]
+    for (name, env) in settings {
+      outputs[name] = try ntk(["stats", "--kernel", path("k.npy"), "--json"], env: env).stdout
+        .replacingOccurrences(of: #","seconds":[0-9.e-]+"#, with: "", options: .regularExpression)
+    }
+    XCTAssertTrue(outputs["default"]!.contains("\"entropy\":"), outputs["default"]!)
+    XCTAssertEqual(outputs["prescott-1"], outputs["default"])
+    XCTAssertEqual(outputs["baseline-3"], outputs["default"])
+  }
+
+  /// RND picks with OpenBLAS's SSE3 kernels equal the default ones (the selection calls no BLAS).
+  func testRNDPicksDoNotDependOnOpenBLASKernels() throws {
+    try writePool()
+    for (name, env) in [("default", [String: String]()), ("prescott", ["OPENBLAS_CORETYPE": "Prescott"])] {
+      try ntk(["select", "--pool", path("pool.npy"), "--size", "10", "--epochs", "20", "--out", path("p-\(name).npy")], env: env)
+    }
+    XCTAssertEqual(try bytes("p-prescott.npy"), try bytes("p-default.npy"))
+  }
+
   /// `experiment compare` (RND, random and k-center subsets; NTK collective
   /// variables; Adam training): every output file identical but for timings.
   func testExperimentCompareOutputsAreIdenticalOnEveryISAAndWorkerCount() throws {
