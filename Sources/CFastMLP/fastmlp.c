@@ -22,8 +22,8 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 /* Fused multiply-add c + a·b, one rounding: vectors (16 lanes) and scalars. */
 #define VFMA(a, b, c) __builtin_elementwise_fma((a), (b), (c))
 #define SFMA(a, b, c) __builtin_fmaf((a), (b), (c))
-/* A scalar broadcast to 16 lanes (exact). */
-#define SPLAT(x) ((v16){0} + (x))
+/* A scalar broadcast to 16 lanes (one broadcast, no arithmetic). */
+#define SPLAT(x) splat16(x)
 
 static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
   if (act == 1) {
@@ -31,6 +31,10 @@ static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
   } else if (act == 2) {
     for (ptrdiff_t i = 0; i < count; i++) y[i] = y[i] > 0 ? y[i] : alpha * y[i];
   }
+}
+
+static inline __attribute__((always_inline)) v16 splat16(float x) {
+  return (v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
 }
 
 typedef int v16i __attribute__((vector_size(64)));
