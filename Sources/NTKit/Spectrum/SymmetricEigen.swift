@@ -52,7 +52,11 @@ public enum SymmetricEigen {
     if n == 1 { return [s[0]] }
     if n <= fixedOrderLimit {
       // Same bits on every CPU: our own fixed-order reduction, then dsterf (no BLAS).
-      let r = Interrupt.unpollable { FixedOrderTridiagonal.eigenvalues(&s, n: n) }
+      // As dsyevd below: a signal during it removes the staged outputs and exits 130 at once.
+      let r = Interrupt.unpollable {
+        FaultInjection.pause("lapack")
+        return FixedOrderTridiagonal.eigenvalues(&s, n: n)
+      }
       guard r.info == 0 else { throw NTKitError.lapack(routine: "dsterf", info: Int(r.info)) }
       return r.values.sorted(by: >)
     }
