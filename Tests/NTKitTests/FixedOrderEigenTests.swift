@@ -1,3 +1,5 @@
+import COpenBLAS
+import Foundation
 import XCTest
 @testable import NTKit
 
