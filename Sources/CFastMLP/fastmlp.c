@@ -401,3 +401,5 @@ DISPATCH(ntk_fm_mse_seed, (const float *restrict out, const float *restrict y, f
 DISPATCH(ntk_fm_distances,
          (const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric, float *restrict out),
          (a, b, n, m, metric, out))
+
+ptrdiff_t ntk_fm_next_block(ptrdiff_t *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

@@ -37,4 +37,7 @@ void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *theta, float *grad
                 ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m, float *const *acts,
                 float *cot, float *cot2, float *wt, int steps, const float *lrs, const float *invC2s, float b1,
                 float b2, float eps, float wd);
+/// Returns *counter and adds 1, atomically: scoring threads take pool blocks in turn (a worker that
+/// is descheduled takes fewer; each block's result does not depend on which worker scored it).
+ptrdiff_t ntk_fm_next_block(ptrdiff_t *counter);
 #endif

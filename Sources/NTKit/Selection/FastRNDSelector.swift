@@ -114,14 +114,22 @@ final class FastRNDSelector: StepSelector {
   private func forEachBlock(theta: UnsafePointer<Float>,
                             _ body: (Int, Int, UnsafePointer<Float>, Int) -> Void) throws {
     let blocks = (n + chunk - 1) / chunk
-    // The first read error of any worker (a pool file changed under the run).
-    let failures = UnsafeMutablePointer<NTKitError?>.allocate(capacity: workers)
+    // Workers take the next block from a shared counter (no static split: a
+    // worker whose core is busy elsewhere simply scores fewer blocks). Each
+    // block's output does not depend on the worker that scored it.
+    let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    next.initialize(to: 0)
+    // The read error of each worker with its block (a pool file changed under the run);
+    // the one of the lowest block is thrown.
+    let failures = UnsafeMutablePointer<(Int, NTKitError)?>.allocate(capacity: workers)
     failures.initialize(repeating: nil, count: workers)
-    defer { failures.deinitialize(count: workers); failures.deallocate() }
+    defer { failures.deinitialize(count: workers); failures.deallocate(); next.deallocate() }
     func run(_ w: Int) {
       let s = self.scratch[w]
-      var blk = w
-      while blk < blocks && failures[w] == nil {
+      while true {
+        let blk = workers == 1 ? next.pointee : ntk_fm_next_block(next)
+        if workers == 1 { next.pointee += 1 }
+        guard blk < blocks, failures[w] == nil else { return }
         let lo = blk * self.chunk
         let b = min(self.chunk, self.n - lo)
         let x: UnsafePointer<Float>
@@ -133,18 +141,17 @@ final class FastRNDSelector: StepSelector {
           do {
             try self.request.pool.copyRows(lo..<lo + b, into: s.rows)
           } catch {
-            failures[w] = (error as? NTKitError) ?? .io(path: self.request.pool.label, reason: "\(error)")
+            failures[w] = (blk, (error as? NTKitError) ?? .io(path: self.request.pool.label, reason: "\(error)"))
             return
           }
           x = UnsafePointer(s.rows)
         }
         let out = self.net.forwardPingPong(theta: theta, x: x, n: b, a: s.a, b: s.b)
         body(lo, b, UnsafePointer(out), w)
-        blk += self.workers
       }
     }
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
-    for w in 0..<workers { if let e = failures[w] { throw e } }
+    if let first = (0..<workers).compactMap({ failures[$0] }).min(by: { $0.0 < $1.0 }) { throw first.1 }
   }
 
   /// Scores every pool point into `distances`; returns the best unchosen (ties: lowest index).
