@@ -19,14 +19,9 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 #define ld16(p) (*(const v16u *)(p))
 #define st16(p, v) (*(v16u *)(p) = (v))
 
-/* Fused multiply-add c + a·b, one rounding: vectors (16 lanes) and scalars. S (a constant at
-   each call) selects the software form (soft_fma16/soft_fmaf, for the baseline copy: without
-   FMA hardware, llvm.fma becomes one libm call per lane) or the instruction. */
-#define VFMA(S, a, b, c) ((S) ? soft_fma16((a), (b), (c)) : __builtin_elementwise_fma((a), (b), (c)))
-#define SFMA(S, a, b, c) ((S) ? soft_fmaf((a), (b), (c)) : __builtin_fmaf((a), (b), (c)))
-/* The kernels' last parameter CFG: rows per register block (low 4 bits) and the software-FMA flag. */
-#define ROWS(CFG) ((CFG) & 15)
-#define SOFT(CFG) ((CFG) >> 4)
+/* Fused multiply-add c + a·b, one rounding: vectors (16 lanes) and scalars. */
+#define VFMA(a, b, c) __builtin_elementwise_fma((a), (b), (c))
+#define SFMA(a, b, c) __builtin_fmaf((a), (b), (c))
 /* A scalar broadcast to 16 lanes (one broadcast, no arithmetic). */
 #define SPLAT(x) splat16(x)
 
@@ -43,42 +38,6 @@ static inline __attribute__((always_inline)) v16 splat16(float x) {
 }
 
 typedef int v16i __attribute__((vector_size(64)));
-typedef double v16d __attribute__((vector_size(128)));
-typedef long long v16l __attribute__((vector_size(128)));
-
-/* fmaf(a, b, c) exactly, in float64 arithmetic: a·b is exact in float64 (48 bits), p + c is
-   rounded once and its error recovered exactly (TwoSum); the sum is then rounded to odd
-   (an inexact result gets its last bit set, from the truncated value) and that float64, with
-   53 ≥ 24 + 2 bits, rounds to the correctly rounded float. Same bits as the FMA instruction. */
-static inline __attribute__((always_inline)) v16 soft_fma16(v16 a, v16 b, v16 c) {
-  const v16d p = __builtin_convertvector(a, v16d) * __builtin_convertvector(b, v16d);
-  const v16d cd = __builtin_convertvector(c, v16d);
-  const v16d s = p + cd;
-  const v16d bb = s - p;
-  const v16d err = (p - (s - bb)) + (cd - bb);
-  const v16l bits = (v16l)s;
-  const v16l inexact = (err != 0) & ((s - s) == 0);
-  const v16l away = ((err > 0) & (s > 0)) | ((err < 0) & (s < 0));
-  const v16l truncated = bits + (~away & inexact);  /* − 1 (toward zero) where |exact| < |s| */
-  const v16l odd = (truncated | 1);
-  const v16l out = (inexact & odd) | (~inexact & bits);
-  return __builtin_convertvector((v16d)out, v16);
-}
-
-static inline __attribute__((always_inline)) float soft_fmaf(float a, float b, float c) {
-  const double p = (double)a * (double)b, cd = c;
-  const double s = p + cd;
-  const double bb = s - p;
-  const double err = (p - (s - bb)) + (cd - bb);
-  if (err == 0 || !(s - s == 0)) return (float)s;
-  long long bits;
-  memcpy(&bits, &s, sizeof bits);
-  if (!((err > 0) == (s > 0))) bits -= 1;
-  bits |= 1;
-  double r;
-  memcpy(&r, &bits, sizeof r);
-  return (float)r;
-}
 typedef int v16iu __attribute__((vector_size(64), aligned(4)));
 #define AI static inline __attribute__((always_inline))
 
@@ -93,7 +52,7 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
     for (ptrdiff_t k = 0; k < fi; k++) {                                                 \
       const float xv = xi[k];                                                            \
       const float *wr = w + k * FO;                                                      \
-      for (int j = 0; j < FO; j++) acc[j] = SFMA(SOFT(CFG), xv, wr[j], acc[j]);          \
+      for (int j = 0; j < FO; j++) acc[j] = SFMA(xv, wr[j], acc[j]);                     \
     }                                                                                    \
     float *o = y + i * FO;                                                               \
     if (b) { for (int j = 0; j < FO; j++) o[j] = ws * acc[j] + bs * b[j]; }              \
@@ -102,15 +61,15 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
 
 /* R rows (R constant at each call) × 32 outputs: 2R independent accumulators. */
 AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
-                   int relu, float *restrict y, const int R, const int S) {
+                   int relu, float *restrict y, const int R) {
   v16 a0[8], a1[8];
   for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
   for (ptrdiff_t k = 0; k < fi; k++) {
     const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
     for (int r = 0; r < R; r++) {
       const v16 xv = SPLAT(x[r * fi + k]);
-      a0[r] = VFMA(S, xv, w0, a0[r]);
-      a1[r] = VFMA(S, xv, w1, a1[r]);
+      a0[r] = VFMA(xv, w0, a0[r]);
+      a1[r] = VFMA(xv, w1, a1[r]);
     }
   }
   for (int r = 0; r < R; r++) {
@@ -121,18 +80,18 @@ AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict 
   }
 }
 
-/* ROWS(CFG): the most rows per register block (8 with 32 vector registers, 2 with 16): each row's
-   sums run in the same order whatever it is, so it changes speed, never bits. */
+/* RB: the most rows per register block (8 with 32 vector registers, 2 with 16): each row's sums
+   run in the same order whatever RB, so it changes speed, never bits. */
 AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int CFG) {
+                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
   if (fo == 32) {
     const v16 bias0 = b ? ld16(b) * bs : (v16){0}, bias1 = b ? ld16(b + 16) * bs : (v16){0};
     const int relu = act == 1;
     ptrdiff_t i = 0;
-    if (ROWS(CFG) >= 8) for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8, SOFT(CFG));
-    if (ROWS(CFG) >= 4) for (; i + 4 <= n; i += 4) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4, SOFT(CFG));
-    for (; i + 2 <= n; i += 2) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2, SOFT(CFG));
-    if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1, SOFT(CFG));
+    if (RB >= 8) for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4);
+    for (; i + 2 <= n; i += 2) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2);
+    if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1);
     if (act == 2) act_rows(y, n * fo, act, alpha);
     return;
   } else if (fo == 16) {
@@ -145,10 +104,10 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
     for (ptrdiff_t i = 0; i < n; i++) {
       const float *xi = x + i * fi;
       v16 acc = {0};
-      for (ptrdiff_t k = 0; k < kv; k += 16) acc = VFMA(SOFT(CFG), ld16(xi + k), ld16(w + k), acc);
+      for (ptrdiff_t k = 0; k < kv; k += 16) acc = VFMA(ld16(xi + k), ld16(w + k), acc);
       float s = 0;
       for (int t = 0; t < 16; t++) s += acc[t];
-      for (ptrdiff_t k = kv; k < fi; k++) s = SFMA(SOFT(CFG), xi[k], w[k], s);
+      for (ptrdiff_t k = kv; k < fi; k++) s = SFMA(xi[k], w[k], s);
       y[i] = ws * s + bias;
     }
   } else {
@@ -159,7 +118,7 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
       for (ptrdiff_t k = 0; k < fi; k++) {
         const float xv = xi[k];
         const float *wr = w + k * fo;
-        for (ptrdiff_t j = 0; j < fo; j++) o[j] = SFMA(SOFT(CFG), xv, wr[j], o[j]);
+        for (ptrdiff_t j = 0; j < fo; j++) o[j] = SFMA(xv, wr[j], o[j]);
       }
       if (b) { for (ptrdiff_t j = 0; j < fo; j++) o[j] = ws * o[j] + bs * b[j]; }
       else { for (ptrdiff_t j = 0; j < fo; j++) o[j] *= ws; }
@@ -169,8 +128,8 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
 }
 
 AI void ntk_fm_affine_forward_impl(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int CFG) {
-  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y, CFG);
+                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
+  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y, RB);
 }
 
 AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
@@ -188,7 +147,7 @@ AI void ntk_fm_activation_backward_impl(const float *restrict a, float *restrict
 /* K consecutive input features (K constant at each call) × 32 outputs of gw = ws·xᵀg;
    with `bias`, also gb = bs·Σ_i g[i]. 2K (+2) independent accumulators. */
 AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, float ws,
-                     float *restrict gw, float *restrict gb, float bs, const int K, const int S) {
+                     float *restrict gw, float *restrict gb, float bs, const int K) {
   v16 a0[8], a1[8], b0 = {0}, b1 = {0};
   for (int r = 0; r < K; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
   for (ptrdiff_t i = 0; i < n; i++) {
@@ -196,8 +155,8 @@ AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t
     const float *xr = x + i * fi;
     for (int r = 0; r < K; r++) {
       const v16 xv = SPLAT(xr[r]);
-      a0[r] = VFMA(S, xv, g0, a0[r]);
-      a1[r] = VFMA(S, xv, g1, a1[r]);
+      a0[r] = VFMA(xv, g0, a0[r]);
+      a1[r] = VFMA(xv, g1, a1[r]);
     }
     if (gb) { b0 += g0; b1 += g1; }
   }
@@ -209,22 +168,22 @@ AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t
 }
 
 AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                        float ws, float *restrict gw, float *restrict gb, float bs, const int CFG) {
+                        float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
   if (fo == 32) {
     ptrdiff_t k = 0;
     float *bias = gb;
-    if (ROWS(CFG) >= 8) for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8, SOFT(CFG)); bias = 0; }
-    if (ROWS(CFG) >= 4) for (; k + 4 <= fi; k += 4) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4, SOFT(CFG)); bias = 0; }
-    for (; k + 2 <= fi; k += 2) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 2, SOFT(CFG)); bias = 0; }
-    for (; k < fi; k++) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 1, SOFT(CFG)); bias = 0; }
-    if (bias) wgrad32_cols(x, g, n, fi, ws, gw, bias, bs, 0, SOFT(CFG));
+    if (RB >= 8) for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
+    if (RB >= 4) for (; k + 4 <= fi; k += 4) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; }
+    for (; k + 2 <= fi; k += 2) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 2); bias = 0; }
+    for (; k < fi; k++) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 1); bias = 0; }
+    if (bias) wgrad32_cols(x, g, n, fi, ws, gw, bias, bs, 0);
     return;
   } else if (fo == 1) {
     for (ptrdiff_t k = 0; k < fi; k++) gw[k] = 0;
     for (ptrdiff_t i = 0; i < n; i++) {
       const float gv = g[i];
       const float *xi = x + i * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) gw[k] = SFMA(SOFT(CFG), xi[k], gv, gw[k]);
+      for (ptrdiff_t k = 0; k < fi; k++) gw[k] = SFMA(xi[k], gv, gw[k]);
     }
     if (ws != 1) for (ptrdiff_t k = 0; k < fi; k++) gw[k] *= ws;
   } else {
@@ -234,7 +193,7 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
     for (ptrdiff_t k = 0; k < fi; k++) {
       const float xv = xi[k];
       float *row = gw + k * fo;
-      for (ptrdiff_t j = 0; j < fo; j++) row[j] = SFMA(SOFT(CFG), xv, gi[j], row[j]);
+      for (ptrdiff_t j = 0; j < fo; j++) row[j] = SFMA(xv, gi[j], row[j]);
     }
   }
   if (ws != 1) for (ptrdiff_t t = 0; t < fi * fo; t++) gw[t] *= ws;
@@ -250,28 +209,27 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
 }
 
 AI void ntk_fm_weight_gradient_impl(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                            float ws, float *restrict gw, float *restrict gb, float bs, const int CFG) {
-  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs, CFG);
+                            float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
+  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs, RB);
 }
 
 /* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
-AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_t fo, float *restrict out, const int R,
-                     const int S) {
+AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_t fo, float *restrict out, const int R) {
   v16 a0[8], a1[8];
   for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
   for (ptrdiff_t j = 0; j < fo; j++) {
     const v16 w0 = ld16(wt + j * 32), w1 = ld16(wt + j * 32 + 16);
     for (int r = 0; r < R; r++) {
       const v16 gv = SPLAT(g[r * fo + j]);
-      a0[r] = VFMA(S, gv, w0, a0[r]);
-      a1[r] = VFMA(S, gv, w1, a1[r]);
+      a0[r] = VFMA(gv, w0, a0[r]);
+      a1[r] = VFMA(gv, w1, a1[r]);
     }
   }
   for (int r = 0; r < R; r++) { st16(out + r * 32, a0[r]); st16(out + r * 32 + 16, a1[r]); }
 }
 
 AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                       float ws, float *restrict wt, float *restrict out, const int CFG) {
+                       float ws, float *restrict wt, float *restrict out, const int RB) {
   if (fo == 1) {
     for (ptrdiff_t i = 0; i < n; i++) {
       const float gv = g[i];
@@ -289,10 +247,10 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
   }
   if (fi == 32) {
     ptrdiff_t i = 0;
-    if (ROWS(CFG) >= 8) for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8, SOFT(CFG));
-    if (ROWS(CFG) >= 4) for (; i + 4 <= n; i += 4) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4, SOFT(CFG));
-    for (; i + 2 <= n; i += 2) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2, SOFT(CFG));
-    if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1, SOFT(CFG));
+    if (RB >= 8) for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4);
+    for (; i + 2 <= n; i += 2) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2);
+    if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
   for (ptrdiff_t i = 0; i < n; i++) {
@@ -302,14 +260,14 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
     for (ptrdiff_t j = 0; j < fo; j++) {
       const float gv = gi[j];
       const float *row = wt + j * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) o[k] = SFMA(SOFT(CFG), gv, row[k], o[k]);
+      for (ptrdiff_t k = 0; k < fi; k++) o[k] = SFMA(gv, row[k], o[k]);
     }
   }
 }
 
 AI void ntk_fm_input_gradient_impl(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                           float ws, float *restrict wt, float *restrict out, const int CFG) {
-  input_gradient(g, w, n, fi, fo, ws, wt, out, CFG);
+                           float ws, float *restrict wt, float *restrict out, const int RB) {
+  input_gradient(g, w, n, fi, fo, ws, wt, out, RB);
 }
 
 AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
@@ -332,14 +290,14 @@ AI void ntk_fm_adam_impl(float *restrict p, const float *restrict g, float *rest
 AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
                 float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
                 float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,
-                const float *invC2s, float b1, float b2, float eps, float wd, const int CFG) {
+                const float *invC2s, float b1, float b2, float eps, float wd, const int RB) {
   const float scale = 2 / (float)(n * m);
   for (int s = 0; s < steps; s++) {
     const float *in = x;
     for (int l = 0; l < count; l++) {
       const ntk_fm_layer *L = layers + l;
       affine_forward(in, n, L->fanIn, theta + L->kernel, L->fanOut, L->weightScale,
-                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l], CFG);
+                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l], RB);
       in = acts[l];
     }
     float *g = cot, *spare = cot2;
@@ -352,9 +310,9 @@ AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict t
       const ptrdiff_t fi = L->fanIn, fo = L->fanOut;
       activation_backward(acts[l], g, n * fo, L->act, L->alpha);
       weight_gradient(l == 0 ? x : acts[l - 1], g, n, fi, fo, L->weightScale, grad + L->kernel,
-                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale, CFG);
+                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale, RB);
       if (l == 0) break;
-      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare, CFG);
+      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare, RB);
       float *t = g; g = spare; spare = t;
     }
     adam(theta, grad, m1, m2, parameters, b1, b2, lrs[s], invC2s[s], eps, wd);
@@ -407,12 +365,11 @@ AI void ntk_fm_distances_impl(const float *restrict a, const float *restrict b, 
 #define DISPATCH_WITH(name, params, args, call512, call256, call128) \
   void name params { call512; }
 #endif
-/* CFG per instruction set: 32 zmm registers hold 8 rows × 32 outputs, 16 ymm (or xmm) registers
-   2 without spilling; the baseline copy (no FMA instruction) uses the software FMA. */
+/* Register-block rows (RB) per instruction set: 32 zmm registers hold 8 rows × 32 outputs; 16 ymm
+   (or xmm) registers hold 2 without spilling. */
 #define DISPATCH(name, params, args) DISPATCH_WITH(name, params, args, name##_impl args, name##_impl args, name##_impl args)
 #define DISPATCH_RB(name, params, args) \
-  DISPATCH_WITH(name, params, args, name##_impl(UNPAREN args, 8), name##_impl(UNPAREN args, 2), \
-                name##_impl(UNPAREN args, 2 | 16))
+  DISPATCH_WITH(name, params, args, name##_impl(UNPAREN args, 8), name##_impl(UNPAREN args, 2), name##_impl(UNPAREN args, 2))
 
 DISPATCH_RB(ntk_fm_affine_forward,
          (const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo, float ws,
