@@ -27,7 +27,8 @@ final class FastDenseMLP {
   /// Multiply-adds per product from which sgemm replaces the hand kernels.
   /// Measured with `ntk bench --rnd` (Zen 4, 2 cores): the register-blocked
   /// kernels (CFastMLP) beat OpenBLAS at every RND shape (1–2048 rows × ≤ 32),
-  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold.
+  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold
+  /// (then results follow OpenBLAS's CPU-specific kernels and are no longer the same on every CPU).
   static let blasMinimumWork: Int = {
     if let s = getenv("NTK_FAST_BLAS_WORK"), let v = Int(String(cString: s)) { return v }
     return Int.max

@@ -5,8 +5,10 @@ import Dispatch
 /// RND selection on the CPU device for dense MLPs (`FastDenseMLP`) with the
 /// mse, l2 or l1 distance: the same algorithm and results as `RNDSelector`
 /// (up to float32 summation order), with host buffers allocated once, no
-/// protocol calls in the loop, single-threaded BLAS (OpenBLAS's own threads
-/// only add wake-ups at these sizes) and the pool scored in parallel blocks.
+/// protocol calls in the loop, no BLAS (the CFastMLP kernels) and the pool
+/// scored in blocks that workers take in turn. The picks are the same bits on
+/// every x86-64 CPU, `NTKIT_ISA` and `NTKIT_THREADS` (issue 12): every block's
+/// sums run in a fixed order, and the arg-max takes the lowest index on ties.
 final class FastRNDSelector: StepSelector {
   enum Metric {
     case mse, l2, l1
