@@ -180,6 +180,7 @@ extension BenchCommand {
       row(r, String(r.poolSize) + "*")
     }
     if !rndPoolFile.isEmpty { print("* memory-mapped .npy pool") }
+    print("GEMM-bound: the evaluation's forward FLOPs (2·Σ fan-in·fan-out per pool point) at this run's sgemm rate")
   }
 
   /// Wall seconds of this binary run with `args` as a child process (start-up included), output discarded.
