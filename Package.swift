@@ -33,11 +33,11 @@ let package = Package(
       name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
-    // MARK: - Small dense-layer kernels (RND fast path), with per-CPU clones
+    // MARK: - Small dense-layer kernels (RND fast path), one copy per instruction set (NTKIT_ISA)
     // Floating-point contraction and warnings are set in the C sources
     // (#pragma clang fp contract, #pragma clang diagnostic): no unsafe flags,
     // so that other packages can depend on NTKit by version.
-    .target(name: "CFastMLP", path: "Sources/CFastMLP"),
+    .target(name: "CFastMLP", dependencies: ["CNTKitCPU"], path: "Sources/CFastMLP"),
 
     // MARK: - OpenCL kernel sources, embedded in the binary
     .target(

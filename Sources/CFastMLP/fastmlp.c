@@ -1,8 +1,16 @@
 #include "fastmlp.h"
-// Compiled without per-target flags (no unsafeFlags): contraction is enabled
-// here, and the baseline clone's vector arguments to always-inline helpers
-// are not an ABI concern.
-#pragma clang fp contract(fast)
+#include "ntkit_isa.h"
+// Same bits on every CPU and instruction set (issue 12): no contraction, so
+// every multiply-add is written out: FMA (one rounding) where a sum of
+// products accumulates, fmaf/llvm.fma in every clone including the baseline
+// one (where it is a libm call), and plain rounded operations elsewhere.
+// Vectors always run across independent outputs (or across 16 fixed lanes
+// reduced in a fixed order), never a width-dependent split of one sum; the
+// generic 16-lane vector type means the same lanes whatever the hardware
+// width. Set here rather than by per-target flags (no unsafeFlags); the
+// baseline clone's vector arguments to always-inline helpers are not an ABI
+// concern.
+#pragma clang fp contract(off)
 #pragma clang diagnostic ignored "-Wpsabi"
 #include <string.h>
 
@@ -11,11 +19,11 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 #define ld16(p) (*(const v16u *)(p))
 #define st16(p, v) (*(v16u *)(p) = (v))
 
-#if defined(__x86_64__) && defined(__clang__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
+/* Fused multiply-add c + a·b, one rounding: vectors (16 lanes) and scalars. */
+#define VFMA(a, b, c) __builtin_elementwise_fma((a), (b), (c))
+#define SFMA(a, b, c) __builtin_fmaf((a), (b), (c))
+/* A scalar broadcast to 16 lanes (one broadcast, no arithmetic). */
+#define SPLAT(x) splat16(x)
 
 static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
   if (act == 1) {
@@ -23,6 +31,10 @@ static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
   } else if (act == 2) {
     for (ptrdiff_t i = 0; i < count; i++) y[i] = y[i] > 0 ? y[i] : alpha * y[i];
   }
+}
+
+static inline __attribute__((always_inline)) v16 splat16(float x) {
+  return (v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
 }
 
 typedef int v16i __attribute__((vector_size(64)));
@@ -40,7 +52,7 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
     for (ptrdiff_t k = 0; k < fi; k++) {                                                 \
       const float xv = xi[k];                                                            \
       const float *wr = w + k * FO;                                                      \
-      for (int j = 0; j < FO; j++) acc[j] += xv * wr[j];                                 \
+      for (int j = 0; j < FO; j++) acc[j] = SFMA(xv, wr[j], acc[j]);                     \
     }                                                                                    \
     float *o = y + i * FO;                                                               \
     if (b) { for (int j = 0; j < FO; j++) o[j] = ws * acc[j] + bs * b[j]; }              \
@@ -55,9 +67,9 @@ AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict 
   for (ptrdiff_t k = 0; k < fi; k++) {
     const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
     for (int r = 0; r < R; r++) {
-      const float xv = x[r * fi + k];
-      a0[r] += xv * w0;
-      a1[r] += xv * w1;
+      const v16 xv = SPLAT(x[r * fi + k]);
+      a0[r] = VFMA(xv, w0, a0[r]);
+      a1[r] = VFMA(xv, w1, a1[r]);
     }
   }
   for (int r = 0; r < R; r++) {
@@ -68,15 +80,17 @@ AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict 
   }
 }
 
+/* RB: the most rows per register block (8 with 32 vector registers, 2 with 16): each row's sums
+   run in the same order whatever RB, so it changes speed, never bits. */
 AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
+                       float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
   if (fo == 32) {
     const v16 bias0 = b ? ld16(b) * bs : (v16){0}, bias1 = b ? ld16(b + 16) * bs : (v16){0};
     const int relu = act == 1;
     ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
-    if (i + 4 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4); i += 4; }
-    if (i + 2 <= n) { fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2); i += 2; }
+    if (RB >= 8) for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4);
+    for (; i + 2 <= n; i += 2) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2);
     if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1);
     if (act == 2) act_rows(y, n * fo, act, alpha);
     return;
@@ -90,10 +104,10 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
     for (ptrdiff_t i = 0; i < n; i++) {
       const float *xi = x + i * fi;
       v16 acc = {0};
-      for (ptrdiff_t k = 0; k < kv; k += 16) acc += ld16(xi + k) * ld16(w + k);
+      for (ptrdiff_t k = 0; k < kv; k += 16) acc = VFMA(ld16(xi + k), ld16(w + k), acc);
       float s = 0;
       for (int t = 0; t < 16; t++) s += acc[t];
-      for (ptrdiff_t k = kv; k < fi; k++) s += xi[k] * w[k];
+      for (ptrdiff_t k = kv; k < fi; k++) s = SFMA(xi[k], w[k], s);
       y[i] = ws * s + bias;
     }
   } else {
@@ -104,7 +118,7 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
       for (ptrdiff_t k = 0; k < fi; k++) {
         const float xv = xi[k];
         const float *wr = w + k * fo;
-        for (ptrdiff_t j = 0; j < fo; j++) o[j] += xv * wr[j];
+        for (ptrdiff_t j = 0; j < fo; j++) o[j] = SFMA(xv, wr[j], o[j]);
       }
       if (b) { for (ptrdiff_t j = 0; j < fo; j++) o[j] = ws * o[j] + bs * b[j]; }
       else { for (ptrdiff_t j = 0; j < fo; j++) o[j] *= ws; }
@@ -113,10 +127,9 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
   act_rows(y, n * fo, act, alpha);
 }
 
-CLONES
-void ntk_fm_affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
-                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y) {
-  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y);
+AI void ntk_fm_affine_forward_impl(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo,
+                           float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
+  affine_forward(x, n, fi, w, fo, ws, b, bs, act, alpha, y, RB);
 }
 
 AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
@@ -127,8 +140,7 @@ AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_
   }
 }
 
-CLONES
-void ntk_fm_activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
+AI void ntk_fm_activation_backward_impl(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
   activation_backward(a, g, count, act, alpha);
 }
 
@@ -142,8 +154,9 @@ AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t
     const v16 g0 = ld16(g + i * 32), g1 = ld16(g + i * 32 + 16);
     const float *xr = x + i * fi;
     for (int r = 0; r < K; r++) {
-      a0[r] += xr[r] * g0;
-      a1[r] += xr[r] * g1;
+      const v16 xv = SPLAT(xr[r]);
+      a0[r] = VFMA(xv, g0, a0[r]);
+      a1[r] = VFMA(xv, g1, a1[r]);
     }
     if (gb) { b0 += g0; b1 += g1; }
   }
@@ -155,12 +168,13 @@ AI void wgrad32_cols(const float *restrict x, const float *restrict g, ptrdiff_t
 }
 
 AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                        float ws, float *restrict gw, float *restrict gb, float bs) {
+                        float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
   if (fo == 32) {
     ptrdiff_t k = 0;
     float *bias = gb;
-    for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
-    if (k + 4 <= fi) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; k += 4; }
+    if (RB >= 8) for (; k + 8 <= fi; k += 8) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 8); bias = 0; }
+    if (RB >= 4) for (; k + 4 <= fi; k += 4) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 4); bias = 0; }
+    for (; k + 2 <= fi; k += 2) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 2); bias = 0; }
     for (; k < fi; k++) { wgrad32_cols(x + k, g, n, fi, ws, gw + k * 32, bias, bs, 1); bias = 0; }
     if (bias) wgrad32_cols(x, g, n, fi, ws, gw, bias, bs, 0);
     return;
@@ -169,7 +183,7 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
     for (ptrdiff_t i = 0; i < n; i++) {
       const float gv = g[i];
       const float *xi = x + i * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) gw[k] += xi[k] * gv;
+      for (ptrdiff_t k = 0; k < fi; k++) gw[k] = SFMA(xi[k], gv, gw[k]);
     }
     if (ws != 1) for (ptrdiff_t k = 0; k < fi; k++) gw[k] *= ws;
   } else {
@@ -179,7 +193,7 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
     for (ptrdiff_t k = 0; k < fi; k++) {
       const float xv = xi[k];
       float *row = gw + k * fo;
-      for (ptrdiff_t j = 0; j < fo; j++) row[j] += xv * gi[j];
+      for (ptrdiff_t j = 0; j < fo; j++) row[j] = SFMA(xv, gi[j], row[j]);
     }
   }
   if (ws != 1) for (ptrdiff_t t = 0; t < fi * fo; t++) gw[t] *= ws;
@@ -194,10 +208,9 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
   }
 }
 
-CLONES
-void ntk_fm_weight_gradient(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                            float ws, float *restrict gw, float *restrict gb, float bs) {
-  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs);
+AI void ntk_fm_weight_gradient_impl(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                            float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
+  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs, RB);
 }
 
 /* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
@@ -207,16 +220,16 @@ AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_
   for (ptrdiff_t j = 0; j < fo; j++) {
     const v16 w0 = ld16(wt + j * 32), w1 = ld16(wt + j * 32 + 16);
     for (int r = 0; r < R; r++) {
-      const float gv = g[r * fo + j];
-      a0[r] += gv * w0;
-      a1[r] += gv * w1;
+      const v16 gv = SPLAT(g[r * fo + j]);
+      a0[r] = VFMA(gv, w0, a0[r]);
+      a1[r] = VFMA(gv, w1, a1[r]);
     }
   }
   for (int r = 0; r < R; r++) { st16(out + r * 32, a0[r]); st16(out + r * 32 + 16, a1[r]); }
 }
 
 AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                       float ws, float *restrict wt, float *restrict out) {
+                       float ws, float *restrict wt, float *restrict out, const int RB) {
   if (fo == 1) {
     for (ptrdiff_t i = 0; i < n; i++) {
       const float gv = g[i];
@@ -234,9 +247,9 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
   }
   if (fi == 32) {
     ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
-    if (i + 4 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4); i += 4; }
-    if (i + 2 <= n) { igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2); i += 2; }
+    if (RB >= 8) for (; i + 8 <= n; i += 8) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 8);
+    if (RB >= 4) for (; i + 4 <= n; i += 4) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 4);
+    for (; i + 2 <= n; i += 2) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 2);
     if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
@@ -247,15 +260,14 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
     for (ptrdiff_t j = 0; j < fo; j++) {
       const float gv = gi[j];
       const float *row = wt + j * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) o[k] += gv * row[k];
+      for (ptrdiff_t k = 0; k < fi; k++) o[k] = SFMA(gv, row[k], o[k]);
     }
   }
 }
 
-CLONES
-void ntk_fm_input_gradient(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                           float ws, float *restrict wt, float *restrict out) {
-  input_gradient(g, w, n, fi, fo, ws, wt, out);
+AI void ntk_fm_input_gradient_impl(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
+                           float ws, float *restrict wt, float *restrict out, const int RB) {
+  input_gradient(g, w, n, fi, fo, ws, wt, out, RB);
 }
 
 AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
@@ -270,24 +282,22 @@ AI void adam(float *restrict p, const float *restrict g, float *restrict m, floa
   }
 }
 
-CLONES
-void ntk_fm_adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
+AI void ntk_fm_adam_impl(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
                  float b1, float b2, float lr, float invC2, float eps, float wd) {
   adam(p, g, m, v, count, b1, b2, lr, invC2, eps, wd);
 }
 
-CLONES
-void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
+AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
                 float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
                 float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,
-                const float *invC2s, float b1, float b2, float eps, float wd) {
+                const float *invC2s, float b1, float b2, float eps, float wd, const int RB) {
   const float scale = 2 / (float)(n * m);
   for (int s = 0; s < steps; s++) {
     const float *in = x;
     for (int l = 0; l < count; l++) {
       const ntk_fm_layer *L = layers + l;
       affine_forward(in, n, L->fanIn, theta + L->kernel, L->fanOut, L->weightScale,
-                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l]);
+                     L->bias >= 0 ? theta + L->bias : 0, L->biasScale, L->act, L->alpha, acts[l], RB);
       in = acts[l];
     }
     float *g = cot, *spare = cot2;
@@ -300,22 +310,20 @@ void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *restrict theta, fl
       const ptrdiff_t fi = L->fanIn, fo = L->fanOut;
       activation_backward(acts[l], g, n * fo, L->act, L->alpha);
       weight_gradient(l == 0 ? x : acts[l - 1], g, n, fi, fo, L->weightScale, grad + L->kernel,
-                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale);
+                      L->bias >= 0 ? grad + L->bias : 0, L->biasScale, RB);
       if (l == 0) break;
-      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare);
+      input_gradient(g, theta + L->kernel, n, fi, fo, L->weightScale, wt + L->kernel, spare, RB);
       float *t = g; g = spare; spare = t;
     }
     adam(theta, grad, m1, m2, parameters, b1, b2, lrs[s], invC2s[s], eps, wd);
   }
 }
 
-CLONES
-void ntk_fm_mse_seed(const float *restrict out, const float *restrict y, float *restrict g, ptrdiff_t count, float scale) {
+AI void ntk_fm_mse_seed_impl(const float *restrict out, const float *restrict y, float *restrict g, ptrdiff_t count, float scale) {
   for (ptrdiff_t i = 0; i < count; i++) g[i] = scale * (out[i] - y[i]);
 }
 
-CLONES
-void ntk_fm_distances(const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric,
+AI void ntk_fm_distances_impl(const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric,
                       float *restrict out) {
   if (m == 1 && metric != 2) {
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -336,3 +344,62 @@ void ntk_fm_distances(const float *restrict a, const float *restrict b, ptrdiff_
     out[i] = (float)s;
   }
 }
+
+/* Dispatch on NTKIT_ISA (ntk_isa_get): one copy of each kernel per instruction
+   set, chosen per call, so tests can run the baseline and AVX2 code on an
+   AVX-512 machine. All copies give the same bits (see the top of the file). */
+#define UNPAREN(...) __VA_ARGS__
+#if defined(__x86_64__) && defined(__clang__)
+#define DISPATCH_WITH(name, params, args, call512, call256, call128)                                  \
+  __attribute__((target("avx512f,avx2,fma"))) static void name##_avx512 params { call512; } \
+  __attribute__((target("avx2,fma"))) static void name##_avx2 params { call256; }           \
+  static void name##_baseline params { call128; }                                          \
+  void name params {                                                                        \
+    switch (ntk_isa_get()) {                                                                \
+    case NTK_ISA_AVX512: name##_avx512 args; break;                               \
+    case NTK_ISA_AVX2: name##_avx2 args; break;                                   \
+    default: name##_baseline args; break;                                         \
+    }                                                                                       \
+  }
+#else
+#define DISPATCH_WITH(name, params, args, call512, call256, call128) \
+  void name params { call512; }
+#endif
+/* Register-block rows (RB) per instruction set: 32 zmm registers hold 8 rows × 32 outputs; 16 ymm
+   (or xmm) registers hold 2 without spilling. */
+#define DISPATCH(name, params, args) DISPATCH_WITH(name, params, args, name##_impl args, name##_impl args, name##_impl args)
+#define DISPATCH_RB(name, params, args) \
+  DISPATCH_WITH(name, params, args, name##_impl(UNPAREN args, 8), name##_impl(UNPAREN args, 2), name##_impl(UNPAREN args, 2))
+
+DISPATCH_RB(ntk_fm_affine_forward,
+         (const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo, float ws,
+          const float *restrict b, float bs, int act, float alpha, float *restrict y),
+         (x, n, fi, w, fo, ws, b, bs, act, alpha, y))
+DISPATCH(ntk_fm_activation_backward, (const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha),
+         (a, g, count, act, alpha))
+DISPATCH_RB(ntk_fm_weight_gradient,
+         (const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
+          float *restrict gw, float *restrict gb, float bs),
+         (x, g, n, fi, fo, ws, gw, gb, bs))
+DISPATCH_RB(ntk_fm_input_gradient,
+         (const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
+          float *restrict wt, float *restrict out),
+         (g, w, n, fi, fo, ws, wt, out))
+DISPATCH(ntk_fm_adam,
+         (float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count, float b1,
+          float b2, float lr, float invC2, float eps, float wd),
+         (p, g, m, v, count, b1, b2, lr, invC2, eps, wd))
+DISPATCH_RB(ntk_fm_fit,
+         (const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
+          float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
+          float *const *acts, float *cot, float *cot2, float *restrict wt, int steps, const float *lrs,
+          const float *invC2s, float b1, float b2, float eps, float wd),
+         (layers, count, theta, grad, m1, m2, parameters, x, y, n, m, acts, cot, cot2, wt, steps, lrs, invC2s, b1, b2,
+          eps, wd))
+DISPATCH(ntk_fm_mse_seed, (const float *restrict out, const float *restrict y, float *restrict g, ptrdiff_t count, float scale),
+         (out, y, g, count, scale))
+DISPATCH(ntk_fm_distances,
+         (const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric, float *restrict out),
+         (a, b, n, m, metric, out))
+
+ptrdiff_t ntk_fm_next_block(ptrdiff_t *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

@@ -1,5 +1,4 @@
 import NTKit
-import COpenBLAS
 import Dispatch
 
 /// What one experiment run measures: the starting NTK collective variables of
@@ -77,9 +76,8 @@ public enum ExperimentRunner {
 
   /// Runs `body(i)` for every `i` in `order` on `jobs` worker threads (a shared
   /// work queue: each worker takes the next index when it is free) and returns
-  /// the results indexed by `i` (`0..<count`). With more than one job, OpenBLAS
-  /// runs single-threaded per call while the work is in flight (restored after),
-  /// so the runs, not the BLAS threads, share the cores.
+  /// the results indexed by `i` (`0..<count`). OpenBLAS runs single-threaded
+  /// (`BLASThreads`), so the runs, not the BLAS threads, share the cores.
   ///
   /// The first error stops the queue (runs in flight finish) and is rethrown;
   /// `isCancelled` is polled before each run (then `NTKitError.interrupted`).
@@ -94,9 +92,7 @@ public enum ExperimentRunner {
     let workers = max(1, min(jobs, count))
     let state = QueueState<R>(count: count)
     let lock = DispatchQueue(label: "ntkit.experiment.queue")
-    let blasThreads = openblas_get_num_threads()
-    if workers > 1 { openblas_set_num_threads(1) }
-    defer { if workers > 1 { openblas_set_num_threads(blasThreads) } }
+    BLASThreads.useDefault()
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while true {
         let next: Int? = lock.sync {

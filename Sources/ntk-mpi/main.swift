@@ -18,7 +18,7 @@ setenv("OPENBLAS_NUM_THREADS", "1", 1)
 if CommandLine.arguments.count > 1, ["gram", "stats", "select"].contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()  // before MPI_Init: an exec keeps the pid
 }
-openblas_set_num_threads(1)
+BLASThreads.useDefault()
 Communicator.installInterruptHandler()
 
 let world: Communicator

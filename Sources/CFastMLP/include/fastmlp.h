@@ -3,7 +3,8 @@
 #include <stddef.h>
 
 /// Small dense-layer kernels for NTKit's RND fast path (row-major, float32).
-/// Each has AVX-512, AVX2+FMA and baseline clones chosen at load time.
+/// Each has AVX-512, AVX2+FMA and baseline copies, chosen per call by NTKIT_ISA (ntk_isa_get);
+/// all give the same bits (explicit FMA in every copy, fixed reduction orders).
 
 /// y[n×fo] = act(ws·x[n×fi]·W[fi×fo] + bs·b); act 0 identity, 1 relu, 2 leaky (alpha).
 void ntk_fm_affine_forward(const float *x, ptrdiff_t n, ptrdiff_t fi, const float *w, ptrdiff_t fo, float ws,
@@ -36,4 +37,7 @@ void ntk_fm_fit(const ntk_fm_layer *layers, int count, float *theta, float *grad
                 ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m, float *const *acts,
                 float *cot, float *cot2, float *wt, int steps, const float *lrs, const float *invC2s, float b1,
                 float b2, float eps, float wd);
+/// Returns *counter and adds 1, atomically: scoring threads take pool blocks in turn (a worker that
+/// is descheduled takes fewer; each block's result does not depend on which worker scored it).
+ptrdiff_t ntk_fm_next_block(ptrdiff_t *counter);
 #endif

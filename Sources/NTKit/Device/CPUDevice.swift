@@ -15,12 +15,11 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   public let info: DeviceInfo
 
-  /// OpenBLAS runs single-threaded: the device splits work over the cores
-  /// itself (panels of large products, tiles, batches), so OpenBLAS's own
-  /// pool never spins against our workers. LAPACK calls that want threads
-  /// raise the count around themselves (`withBLASThreads`).
+  /// OpenBLAS runs single-threaded (`BLASThreads`): the device splits work
+  /// over the cores itself (panels of large products, tiles, batches), so
+  /// OpenBLAS's own pool never spins against our workers.
   public init() {
-    openblas_set_num_threads(1)
+    BLASThreads.useDefault()
     let config = CPUConfiguration.current
     let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     info = DeviceInfo(
@@ -453,14 +452,6 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     let yp = ptr(y), xp = ptr(x)
     for i in 0..<count { xp[i] += alpha * yp[i] }
   }
-}
-
-/// Runs `body` with OpenBLAS using every core (for LAPACK routines, whose
-/// inner BLAS calls the device cannot split itself), then back to one thread.
-func withBLASThreads<R>(_ body: () throws -> R) rethrows -> R {
-  openblas_set_num_threads(Int32(CPUThreads.count))
-  defer { openblas_set_num_threads(1) }
-  return try body()
 }
 
 /// One distance between two rows, in float64 (see `DistanceMetric`).

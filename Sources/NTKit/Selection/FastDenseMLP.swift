@@ -27,7 +27,8 @@ final class FastDenseMLP {
   /// Multiply-adds per product from which sgemm replaces the hand kernels.
   /// Measured with `ntk bench --rnd` (Zen 4, 2 cores): the register-blocked
   /// kernels (CFastMLP) beat OpenBLAS at every RND shape (1–2048 rows × ≤ 32),
-  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold.
+  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold
+  /// (then results follow OpenBLAS's CPU-specific kernels and are no longer the same on every CPU).
   static let blasMinimumWork: Int = {
     if let s = getenv("NTK_FAST_BLAS_WORK"), let v = Int(String(cString: s)) { return v }
     return Int.max
@@ -204,6 +205,27 @@ final class FastMLPTrainer {
   }
 
   var parameters: [Float] { Array(UnsafeBufferPointer(start: theta, count: net.parameterCount)) }
+
+  /// Whether `Trainer.train` may use this path (`NTK_FAST_TRAIN=0` turns it off).
+  static let enabled: Bool = {
+    guard let s = getenv("NTK_FAST_TRAIN") else { return true }
+    return String(cString: s) != "0"
+  }()
+
+  /// The network's output of the last step's forward pass (before its update), n × M.
+  var lastOutput: UnsafePointer<Float> { UnsafePointer(acts[net.layers.count - 1]) }
+
+  /// Copies the rows `order` of x/y into the batch buffers; returns them.
+  func gather(x: UnsafePointer<Float>, y: UnsafePointer<Float>, order: ArraySlice<Int>)
+    -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+    ensureCapacity(order.count)
+    let d = net.inputSize, m = net.outputSize
+    for (r, i) in order.enumerated() {
+      (batchX + r * d).update(from: x + i * d, count: d)
+      (batchY + r * m).update(from: y + i * m, count: m)
+    }
+    return (UnsafePointer(batchX), UnsafePointer(batchY))
+  }
 
   func setParameters(_ values: [Float]) {
     precondition(values.count == net.parameterCount)

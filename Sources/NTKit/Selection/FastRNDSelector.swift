@@ -5,8 +5,10 @@ import Dispatch
 /// RND selection on the CPU device for dense MLPs (`FastDenseMLP`) with the
 /// mse, l2 or l1 distance: the same algorithm and results as `RNDSelector`
 /// (up to float32 summation order), with host buffers allocated once, no
-/// protocol calls in the loop, single-threaded BLAS (OpenBLAS's own threads
-/// only add wake-ups at these sizes) and the pool scored in parallel blocks.
+/// protocol calls in the loop, no BLAS (the CFastMLP kernels) and the pool
+/// scored in blocks that workers take in turn. The picks are the same bits on
+/// every x86-64 CPU, `NTKIT_ISA` and `NTKIT_THREADS` (issue 12): every block's
+/// sums run in a fixed order, and the arg-max takes the lowest index on ties.
 final class FastRNDSelector: StepSelector {
   enum Metric {
     case mse, l2, l1
@@ -37,7 +39,6 @@ final class FastRNDSelector: StepSelector {
   /// The pool's float32 elements when they can be read in place (`<f4` mapped or in memory).
   private let direct: UnsafePointer<Float>?
   private let keepAlive: [Float]
-  private let savedBLASThreads: Int32
 
   /// nil when the fast path does not apply (another device, layer or distance).
   static func make(_ request: SelectionRequest, device: any ComputeDevice) throws -> FastRNDSelector? {
@@ -94,8 +95,8 @@ final class FastRNDSelector: StepSelector {
       keepAlive = t.data
       direct = nil
     }
-    savedBLASThreads = openblas_get_num_threads()
-    openblas_set_num_threads(1)
+    BLASThreads.useDefault()
+    _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     // F(pool), once.
     let fp = fPool, mm = m
     try target.values.withUnsafeBufferPointer { theta in
@@ -106,7 +107,6 @@ final class FastRNDSelector: StepSelector {
   }
 
   deinit {
-    openblas_set_num_threads(savedBLASThreads)
     fPool.deallocate(); distances.deallocate(); excluded.deallocate(); tx.deallocate(); ty.deallocate()
     for s in scratch { s.a.deallocate(); s.b.deallocate(); s.rows.deallocate() }
   }
@@ -116,14 +116,22 @@ final class FastRNDSelector: StepSelector {
   private func forEachBlock(theta: UnsafePointer<Float>,
                             _ body: (Int, Int, UnsafePointer<Float>, Int) -> Void) throws {
     let blocks = (n + chunk - 1) / chunk
-    // The first read error of any worker (a pool file changed under the run).
-    let failures = UnsafeMutablePointer<NTKitError?>.allocate(capacity: workers)
+    // Workers take the next block from a shared counter (no static split: a
+    // worker whose core is busy elsewhere simply scores fewer blocks). Each
+    // block's output does not depend on the worker that scored it.
+    let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    next.initialize(to: 0)
+    // The read error of each worker with its block (a pool file changed under the run);
+    // the one of the lowest block is thrown.
+    let failures = UnsafeMutablePointer<(Int, NTKitError)?>.allocate(capacity: workers)
     failures.initialize(repeating: nil, count: workers)
-    defer { failures.deinitialize(count: workers); failures.deallocate() }
+    defer { failures.deinitialize(count: workers); failures.deallocate(); next.deallocate() }
     func run(_ w: Int) {
       let s = self.scratch[w]
-      var blk = w
-      while blk < blocks && failures[w] == nil {
+      while true {
+        let blk = workers == 1 ? next.pointee : ntk_fm_next_block(next)
+        if workers == 1 { next.pointee += 1 }
+        guard blk < blocks, failures[w] == nil else { return }
         let lo = blk * self.chunk
         let b = min(self.chunk, self.n - lo)
         let x: UnsafePointer<Float>
@@ -135,18 +143,17 @@ final class FastRNDSelector: StepSelector {
           do {
             try self.request.pool.copyRows(lo..<lo + b, into: s.rows)
           } catch {
-            failures[w] = (error as? NTKitError) ?? .io(path: self.request.pool.label, reason: "\(error)")
+            failures[w] = (blk, (error as? NTKitError) ?? .io(path: self.request.pool.label, reason: "\(error)"))
             return
           }
           x = UnsafePointer(s.rows)
         }
         let out = self.net.forwardPingPong(theta: theta, x: x, n: b, a: s.a, b: s.b)
         body(lo, b, UnsafePointer(out), w)
-        blk += self.workers
       }
     }
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
-    for w in 0..<workers { if let e = failures[w] { throw e } }
+    if let first = (0..<workers).compactMap({ failures[$0] }).min(by: { $0.0 < $1.0 }) { throw first.1 }
   }
 
   /// Scores every pool point into `distances`; returns the best unchosen (ties: lowest index).

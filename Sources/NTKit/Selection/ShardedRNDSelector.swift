@@ -66,7 +66,8 @@ final class ShardedRNDSelector: StepSelector {
     a = [Float](repeating: 0, count: chunk * net.maxWidth)
     b = [Float](repeating: 0, count: chunk * net.maxWidth)
     rows = [Float](repeating: 0, count: chunk * d)
-    openblas_set_num_threads(1)
+    BLASThreads.useDefault()
+    _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     let mm = m
     try target.values.withUnsafeBufferPointer { theta in
       try forEachBlock(theta: theta.baseAddress!) { lo, count, out in

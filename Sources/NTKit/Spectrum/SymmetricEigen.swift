@@ -9,9 +9,17 @@ import COpenBLAS
 /// float32 on a GPU is symmetric only up to rounding) exactly as NumPy's
 /// `eigvalsh((A + A.T) / 2)` does, rather than silently reading one triangle.
 ///
-/// Uses LAPACK `dsyevd` (divide and conquer, values only: `8n²` bytes for the
-/// matrix plus `O(n)` workspace, `O(n³)` time), row-major.
+/// Up to `fixedOrderLimit` rows: a fixed-order Householder reduction and
+/// LAPACK `dsterf` (`FixedOrderTridiagonal`); above: LAPACK `dsyevd` (divide
+/// and conquer, values only: `8n²` bytes for the matrix plus `O(n)`
+/// workspace, `O(n³)` time), single-threaded. Row-major.
 public enum SymmetricEigen {
+  /// Largest n reduced by `FixedOrderTridiagonal` (the same eigenvalues, to the
+  /// bit, on every x86-64 CPU and worker count: every experiment size); above
+  /// it, `dsyevd` on one OpenBLAS thread (the same bits for any worker count,
+  /// but OpenBLAS's CPU-specific kernels may change the last bits).
+  public static let fixedOrderLimit = 1024
+
   /// Eigenvalues, descending, of the symmetric part of the row-major float64
   /// matrix `a` (`a.count == n * n`).
   public static func eigenvalues(_ a: [Double], n: Int) throws -> [Double] {
@@ -42,15 +50,25 @@ public enum SymmetricEigen {
       }
     }
     if n == 1 { return [s[0]] }
+    if n <= fixedOrderLimit {
+      // Same bits on every CPU: our own fixed-order reduction, then dsterf (no BLAS).
+      // As dsyevd below: a signal during it removes the staged outputs and exits 130 at once.
+      let r = Interrupt.unpollable {
+        FaultInjection.pause("lapack")
+        return FixedOrderTridiagonal.eigenvalues(&s, n: n)
+      }
+      guard r.info == 0 else { throw NTKitError.lapack(routine: "dsterf", info: Int(r.info)) }
+      return r.values.sorted(by: >)
+    }
     var w = [Double](repeating: 0, count: n)
     // dsyevd cannot poll: a signal during it removes the staged outputs and exits 130 at once.
-    let info = Interrupt.unpollable { withBLASThreads {
+    let info = Interrupt.unpollable { withBLASThreads(1) {
       FaultInjection.pause("lapack")
       return       LAPACKE_dsyevd(
         LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")),
         Int32(n), &s, Int32(n), &w)
     } }
     guard info == 0 else { throw NTKitError.lapack(routine: "dsyevd", info: Int(info)) }
-    return w.reversed()  // LAPACK returns ascending order
+    return w.sorted(by: >)  // LAPACK returns ascending order
   }
 }

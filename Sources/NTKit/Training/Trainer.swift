@@ -18,7 +18,7 @@ public final class Trainer {
   let moment1: DeviceBuffer<Float>
   let moment2: DeviceBuffer<Float>
   /// Adam's step counter (1-based once a step is taken).
-  private(set) var adamSteps = 0
+  var adamSteps = 0
   private(set) var propagator: Propagator<Float>
   /// Output cotangent seed, capacity × M.
   private var seed: DeviceBuffer<Float>
@@ -121,6 +121,11 @@ public final class Trainer {
       }
     }
     let batch = min(batchSize ?? n, n)
+    if resetMoments, case .values(let y) = targets, case .adam(let hyper) = optimizer,
+       let fast = fastMLP(capacity: batch) {
+      return try trainFast(fast, inputs: inputs, targets: y, epochs: epochs, batch: batch, hyper: hyper, seed: seed,
+                           test: test, recordTrainLoss: recordTrainLoss, onEpoch: onEpoch, isCancelled: isCancelled)
+    }
     try ensureCapacity(batch)
     // The data sets, resident for the whole run.
     let trainX = try device.upload(inputs.data)

@@ -191,6 +191,7 @@ extension BenchCommand {
       row(r, String(r.poolSize) + "*")
     }
     if !rndPoolFile.isEmpty && !json { print("* memory-mapped .npy pool") }
+    if !json { print("GEMM-bound: the evaluation's forward FLOPs (2·Σ fan-in·fan-out per pool point) at this run's sgemm rate") }
     if json {
       print(JSONValue.object([
         ("ntkit_version", .string(NTKitVersion.string)), ("device", .string(dev.info.identifier)),
