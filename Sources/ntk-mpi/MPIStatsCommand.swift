@@ -20,10 +20,10 @@ struct MPIStatsCommand: ParsableCommand {
     }
     _ = try mpiDevice(f.compute.device)
     let method: DistributedStats.Method?
-    switch f.method {
-    case "exact": method = .exact
-    case "lanczos": method = .lanczos(k: f.topK)
-    default: method = nil
+    switch f.method.explicitMethod(topK: f.topK) {
+    case .exact?: method = .exact
+    case .lanczos(let k)?: method = .lanczos(k: k)
+    case nil: method = nil
     }
     let cv = try DistributedStats.run(comm: world, kernel: kernel, method: method)
     if let spectrum = f.spectrum, let values = cv.eigenvalues {

@@ -54,7 +54,7 @@ struct DemoCommand: ParsableCommand {
     let paths = try ExperimentOutputs.write(result.compare, to: outDir)
     func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
     print(JSONValue.object([
-      ("ntkit_version", .string(NTKitVersion.string)), ("model", .string(modelsDir + "/fuel_table_a1.model.json")),
+      ("ntkit_version", .string(NTKitVersion.string)), ("model", .string(ExperimentData.defaultModelPath(.fuel, experiment: "compare", modelsDirectory: modelsDir))),
       ("parameterization", .string(result.compare.settings.model.parameterization.rawValue)),
       ("seed", .number(Double(seed))), ("data", .string(result.compare.dataDescription)), ("out_dir", .string(outDir)),
       ("seconds", .number(result.seconds)), ("files", .array(paths.map { .string($0) })),

@@ -35,13 +35,13 @@ struct ForwardCommand: ParsableCommand {
     let loaded = try model.load()
     let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
-    try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
+    try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.precision,
                               output: out, fallback: compute.fallback)
     if json {
       print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
         ("out", .string(out)), ("shape", JSONValue(numbers: [Double(x.rows), Double(loaded.network.outputSize)])),
         ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision)),
+        ("precision", .string(compute.precision.rawValue)),
       ]).serialized())
     } else {
       print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
@@ -63,13 +63,13 @@ struct JacobianCommand: ParsableCommand {
     let (x, _) = try input.load(loaded)
     let device = try compute.makeDevice()
     let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
-    try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
+    try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.precision,
                                memoryBudget: compute.budget, output: out, fallback: compute.fallback)
     if json {
       print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
         ("out", .string(out)), ("shape", JSONValue(numbers: [Double(n), Double(m), Double(p)])),
         ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision)),
+        ("precision", .string(compute.precision.rawValue)),
       ]).serialized())
     } else {
       print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
