@@ -6,29 +6,31 @@ import NTKit
 // Names parse as the library parses them (`init(parsing:)`: case-insensitive,
 // with the aliases it documents).
 
+/// Any `NamedChoice`: case-insensitive, as the library parses it.
+extension ExpressibleByArgument where Self: NamedChoice {
+  public init?(argument: String) {
+    guard let value = try? Self.named(argument) else { return nil }
+    self = value
+  }
+}
+
 extension Precision: ExpressibleByArgument {}
 extension NTKMode: ExpressibleByArgument {}
 extension Parameterization: ExpressibleByArgument {}
 
-extension KernelConvention: ExpressibleByArgument {
-  public init?(argument: String) { try? self.init(parsing: argument) }
-}
+extension KernelConvention: ExpressibleByArgument {}
 
 extension Loss: ExpressibleByArgument {
   public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
-extension OptimizerChoice: ExpressibleByArgument {
-  public init?(argument: String) { try? self.init(parsing: argument) }
-}
+extension OptimizerChoice: ExpressibleByArgument {}
 
 extension SelectionMethod: ExpressibleByArgument {
   public init?(argument: String) { try? self.init(parsing: argument) }
 }
 
-extension SpectrumMethodChoice: ExpressibleByArgument {
-  public init?(argument: String) { try? self.init(parsing: argument) }
-}
+extension SpectrumMethodChoice: ExpressibleByArgument {}
 
 extension SelectionDistance: ExpressibleByArgument {
   public init?(argument: String) { try? self.init(parsing: argument) }

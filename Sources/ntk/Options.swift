@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
 struct ComputeOptions: ParsableArguments {
   @Option(help: DeviceOption.help) var device: DeviceChoice = .auto
 
-  @Option(help: "Arithmetic precision: f32 (default) or f64 (float64 end to end).")
+  @Option(help: "Arithmetic precision (f64: float64 end to end).")
   var precision: Precision = .f32
 
   @Option(name: .customLong("memory-budget"), help: "Cap on temporaries, e.g. 1G, 512M (output not counted).")

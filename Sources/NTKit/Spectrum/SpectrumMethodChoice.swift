@@ -1,17 +1,13 @@
 /// What `ntk stats --method` asks for: `auto` (exact up to
 /// `CollectiveVariables.lanczosThreshold`, else top-16 Lanczos), `exact` or
 /// `lanczos` (top `k`).
-public enum SpectrumMethodChoice: String, Sendable, Equatable, CaseIterable {
+public enum SpectrumMethodChoice: String, Sendable, Equatable, CaseIterable, NamedChoice {
   case exact, lanczos, auto
 
+  public static let choiceName = (one: "method", many: "methods")
+
   /// Parses `exact`, `lanczos` or `auto` (case-insensitive), listing the valid names otherwise.
-  public init(parsing text: String) throws {
-    guard let c = SpectrumMethodChoice(rawValue: text.lowercased()) else {
-      throw NTKitError.invalidArgument(
-        "unknown method '\(text)'; valid methods: \(SpectrumMethodChoice.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    self = c
-  }
+  public init(parsing text: String) throws { self = try .named(text) }
 
   /// The method named explicitly (`lanczos` with `topK` eigenvalues), or nil for `auto`,
   /// which depends on the kernel's size.

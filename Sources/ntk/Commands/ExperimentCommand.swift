@@ -6,9 +6,7 @@ import NTKitExperiments
 import Glibc
 #endif
 
-extension ExperimentDataset: ExpressibleByArgument {
-  public init?(argument: String) { try? self.init(parsing: argument) }
-}
+extension ExperimentDataset: ExpressibleByArgument {}
 
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -19,10 +17,10 @@ struct ExperimentCommand: ParsableCommand {
 
 /// Flags shared by both experiments.
 struct ExperimentOptions: ParsableArguments {
-  @Option(help: "Bundled data set: fuel (default) or mnist.") var dataset: ExperimentDataset?
+  @Option(help: "Bundled data set (default: fuel).") var dataset: ExperimentDataset?
   @Option(name: .customLong("data-dir"), help: "Folder with fuel.csv and the mnist_*.npy files.") var dataDir: String = "Data"
   @Option(help: "Model spec JSON (default: the paper's net for the data set, from Models/).") var model: String?
-  @Option(help: "standard or ntk (default: the model spec's).") var parameterization: Parameterization?
+  @Option(help: "Parameterization (default: the model spec's).") var parameterization: Parameterization?
   @Option(help: "Training epochs (default: fuel 500, mnist 30).") var epochs: Int?
   @Option(help: "Adam learning rate.") var lr: Double = 1e-3
   @Option(name: .customLong("batch-size"), help: "Mini-batch size (default: full batch).") var batchSize: Int?
@@ -60,6 +58,20 @@ struct ExperimentOptions: ParsableArguments {
     var spec = try ModelSpec.load(modelPath(experiment: experiment))
     if let parameterization { spec.parameterization = parameterization }
     return spec
+  }
+
+  /// Sets the common settings from these flags, opens the device and
+  /// prepares --out-dir; returns the device.
+  func prepare<S: ExperimentRunSettings>(_ settings: inout S, runs: Int) throws -> any ComputeDevice {
+    settings.runs = runs
+    settings.epochs = epochCount
+    settings.learningRate = lr
+    settings.batchSize = batchSize
+    settings.seed = seed
+    let (device, jobs) = try makeDevice()
+    settings.jobs = jobs
+    try ExperimentOutputs.prepareDirectory(outDir)
+    return device
   }
 
   func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
@@ -138,14 +150,8 @@ struct CorrelateCommand: ParsableCommand {
     let range = try sizeRange.map(parseRange) ?? ExperimentDefaults.correlateSizeRange(data)
     try ExperimentDefaults.checkSizes([range.upperBound], fit: data)
     var settings = CorrelateSettings(model: spec, sizeRange: range)
-    settings.runs = runs
-    settings.epochs = options.epochCount
-    settings.learningRate = options.lr
-    settings.batchSize = options.batchSize
-    settings.seed = options.seed
-    let (device, jobs) = try options.makeDevice()
-    settings.jobs = jobs
-    try ExperimentOutputs.prepareDirectory(options.outDir)
+    let device = try options.prepare(&settings, runs: runs)
+    let jobs = settings.jobs
     stderrLine("correlate: \(data.name), \(runs) runs, sizes \(range.lowerBound)–\(range.upperBound), "
       + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
     let result = try withRunProgress("correlate") { update in
@@ -201,7 +207,7 @@ struct CompareCommand: ParsableCommand {
   @Option(name: .customLong("test-labels"), help: "Targets of --test (.npy).") var testLabels: String?
   @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
   @Option(help: "CSV target column(s), comma-separated (instead of --labels and --test-labels).") var target: String?
-  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: Loss?
+  @Option(help: "Loss (default: from the labels' dtype).") var loss: Loss?
   @Flag(help: "Standardise --pool/--test columns (and an mse target) with the pool's mean and sd.") var standardize = false
   @Option(help: "Runs R per size and method.") var runs: Int = 20
   @Option(help: "Comma-separated training-set sizes (default: fuel 10,20,50,100; mnist 50,100,200).") var sizes: String?
@@ -258,15 +264,9 @@ struct CompareCommand: ParsableCommand {
     let sizeList = try sizes.map { try parseIntList($0, flag: "--sizes") } ?? ExperimentDefaults.compareSizes(data)
     try ExperimentDefaults.checkSizes(sizeList, fit: data)
     var settings = CompareSettings(model: spec, sizes: sizeList)
-    settings.runs = runs
     settings.methods = try parsedMethods()
-    settings.epochs = options.epochCount
-    settings.learningRate = options.lr
-    settings.batchSize = options.batchSize
-    settings.seed = options.seed
-    let (device, jobs) = try options.makeDevice()
-    settings.jobs = jobs
-    try ExperimentOutputs.prepareDirectory(options.outDir)
+    let device = try options.prepare(&settings, runs: runs)
+    let jobs = settings.jobs
     let total = settings.sizes.count * settings.methods.count * runs
     stderrLine("compare: \(data.name), sizes \(settings.sizes.sorted().map(String.init).joined(separator: ",")), "
       + "methods \(settings.methods.map(\.rawValue).joined(separator: ",")), R = \(runs) (\(total) runs), "

@@ -10,8 +10,8 @@ struct GramCommand: ParsableCommand {
   @OptionGroup var model: ModelOptions
   @OptionGroup var input: InputOptions
   @Option(name: .customLong("inputs2"), help: "Second sample set X₂ for Θ(X, X₂) (N × N₂).") var inputs2: String?
-  @Option(help: "trace (default) or full.") var mode: NTKMode = .trace
-  @Option(help: "ntkit (default: trace summed over outputs, full [N, M, N₂, M]) or nt (neural-tangents: trace averaged, full [N, N₂, M, M]).")
+  @Option(help: "Kernel mode: trace (summed over outputs) or full.") var mode: NTKMode = .trace
+  @Option(help: "ntkit (trace summed over outputs, full [N, M, N₂, M]) or nt (neural-tangents: trace averaged, full [N, N₂, M, M]).")
   var convention: KernelConvention = .ntkit
   @OptionGroup var compute: ComputeOptions
   @Option(name: .customLong("block-size"), help: "Samples per tile (default: the largest the budget allows).") var blockSize: Int?

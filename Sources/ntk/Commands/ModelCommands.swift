@@ -37,15 +37,8 @@ struct ForwardCommand: ParsableCommand {
     let device = try compute.makeDevice()
     try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.precision,
                               output: out, fallback: compute.fallback)
-    if json {
-      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
-        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(x.rows), Double(loaded.network.outputSize)])),
-        ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision.rawValue)),
-      ]).serialized())
-    } else {
-      print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
-    }
+    printEvaluationSummary(loaded, model: model, input: input, compute: compute, out: out,
+                           shape: [x.rows, loaded.network.outputSize], json: json, what: "outputs")
   }
 }
 
@@ -65,14 +58,22 @@ struct JacobianCommand: ParsableCommand {
     let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
     try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.precision,
                                memoryBudget: compute.budget, output: out, fallback: compute.fallback)
-    if json {
-      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
-        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(n), Double(m), Double(p)])),
-        ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision.rawValue)),
-      ]).serialized())
-    } else {
-      print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
-    }
+    printEvaluationSummary(loaded, model: model, input: input, compute: compute, out: out,
+                           shape: [n, m, p], json: json, what: "Jacobian")
+  }
+}
+
+/// `forward` and `jacobian`: the `--json` summary, or the one line naming the
+/// output `out` of `shape` (`what`: outputs, Jacobian).
+func printEvaluationSummary(_ loaded: LoadedModel, model: ModelOptions, input: InputOptions, compute: ComputeOptions,
+                            out: String, shape: [Int], json: Bool, what: String) {
+  if json {
+    print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
+      ("out", .string(out)), ("shape", JSONValue(numbers: shape.map(Double.init))),
+      ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
+      ("precision", .string(compute.precision.rawValue)),
+    ]).serialized())
+  } else {
+    print("wrote \(out): \(what) [\(shape.map(String.init).joined(separator: ", "))]")
   }
 }

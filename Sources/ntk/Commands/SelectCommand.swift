@@ -24,8 +24,8 @@ struct SelectCommand: ParsableCommand {
   @Option(help: "CSV feature columns, comma-separated (default: every column).") var features: String?
   @OptionGroup var scaling: ScalingOptions
   @Option(help: "Number of points to choose, S.") var size: Int
-  @Option(help: "rnd (default), random or kcenter.") var method: SelectionMethod = .rnd
-  @Option(help: "RND distance: mse (default), l1, l2, lp:<p>, cosine, angular, mahalanobis.") var distance: SelectionDistance = .metric(.mse)
+  @Option(help: "Selection method.") var method: SelectionMethod = .rnd
+  @Option(help: "RND distance (lp:<p> with a finite p > 0).") var distance: SelectionDistance = .metric(.mse)
   @Option(help: "Model spec JSON for target and predictor (default: d→32→32→32→8 ReLU).") var model: String?
   @Option(help: "Seed of the initial networks, random picks and mini-batches.") var seed: UInt64 = 0
   @Option(help: "Output: chosen indices, <i8 .npy.") var out: String

@@ -15,7 +15,7 @@ struct StatsCommand: ParsableCommand {
   @Option(help: "CSV feature columns, comma-separated.") var features: String?
   @Option(help: IndicesOption.help("--inputs")) var indices: String?
   @Option(help: "Write the eigenvalues (descending, <f8) to this .npy.") var spectrum: String?
-  @Option(help: "exact (LAPACK dsyevd), lanczos, or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
+  @Option(help: "exact (LAPACK dsyevd), lanczos (top --top-k), or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
   var method: SpectrumMethodChoice = .auto
   @Option(name: .customLong("top-k"), help: "Eigenvalues computed by Lanczos.") var topK: Int = 16
   @OptionGroup var compute: ComputeOptions
@@ -49,26 +49,14 @@ struct StatsCommand: ParsableCommand {
     let (n, cv, deviceName) = (report.n, report.variables, report.device)
     if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
     if json {
-      var fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
+      let fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
         ("kernel", kernel.map { .string($0) } ?? .null), ("inputs", inputs.map { .string($0) } ?? .null),
         ("indices", indices.map { .string($0) } ?? .null),
         ("n", .number(Double(n))), ("trace", .number(cv.trace)),
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)),
       ]
-      // "method" as in the text output (method = exact / lanczos).
-      switch cv.method {
-      case .exact:
-        fields.append(("method", .string("exact")))
-        fields.append(("eigenvalues_computed", .string("all (dsyevd)")))
-      case .lanczos(let k):
-        fields.append(("method", .string("lanczos")))
-        fields.append(("top_k", .number(Double(k))))
-        fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
-        fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
-      }
-      if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
-      print(JSONValue.object(fields).serialized())
+      print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: "dsyevd")).serialized())
     } else {
       for line in cv.summaryLines { print(line) }
       print("device = \(deviceName)")
@@ -102,4 +90,21 @@ struct DevicesCommand: ParsableCommand {
     }
     print("(* = what --device auto picks)")
   }
+}
+
+/// The `--json` fields of `ntk stats` and `ntk-mpi stats` after the common
+/// ones: "method" as in the text output (exact / lanczos), what was computed
+/// (`exactRoutine`: dsyevd or pdsyevd) and the top eigenvalues.
+func spectrumFields(_ cv: CollectiveVariables, exactRoutine: String) -> [(key: String, value: JSONValue)] {
+  var fields: [(key: String, value: JSONValue)]
+  switch cv.method {
+  case .exact:
+    fields = [("method", .string("exact")), ("eigenvalues_computed", .string("all (\(exactRoutine))"))]
+  case .lanczos(let k):
+    fields = [("method", .string("lanczos")), ("top_k", .number(Double(k))),
+              ("eigenvalues_computed", .string("top \(k) (Lanczos)")),
+              ("entropy_note", .string("not computed: only the top \(k) eigenvalues are known"))]
+  }
+  if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
+  return fields
 }

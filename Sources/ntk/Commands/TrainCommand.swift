@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
   @Flag(name: .customLong("standardize-target"), help: "Standardise regression targets with the training set's mean and sd (test targets too).")
   var standardizeTarget = false
   @Option(help: "CSV target column(s), comma-separated (instead of --labels).") var target: String?
-  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: Loss?
-  @Option(help: "adam (default) or sgd.") var optimizer: OptimizerChoice = .adam
+  @Option(help: "Loss (default: from the labels' dtype).") var loss: Loss?
+  @Option(help: "Optimizer.") var optimizer: OptimizerChoice = .adam
   @Option(help: "Learning rate.") var lr: Double = 1e-3
   @Option(help: "Adam β1.") var beta1: Double = 0.9
   @Option(help: "Adam β2.") var beta2: Double = 0.999
