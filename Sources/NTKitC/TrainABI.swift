@@ -50,11 +50,11 @@ public func ntk_train(
     var warnings: [String] = []
     let (device, _) = try opts.device(default: "auto", warnings: &warnings)
     try opts.finish()
-    guard epochs >= 0 else { throw NTKitError.invalidArgument("train: epochs must be ≥ 0, found \(epochs)") }
-    guard lr > 0 else { throw NTKitError.invalidArgument("train: lr must be a positive number, found \(lr)") }
+    try ArgumentRules.atLeast(0, epochs, flag: "train: epochs")
+    try ArgumentRules.learningRate(lr, flag: "train: lr")
     guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw NTKitError.invalidArgument("train: beta1 and beta2 must be in [0, 1)") }
     guard eps > 0, weightDecay >= 0 else { throw NTKitError.invalidArgument("train: eps must be > 0 and weight_decay ≥ 0") }
-    if let b = batchSize, b < 1 { throw NTKitError.invalidArgument("train: batch_size must be at least 1, found \(b)") }
+    try ArgumentRules.atLeast(1, batchSize, flag: "train: batch_size")
     guard let thetaOut else { throw NTKitError.invalidArgument("train: output θ is NULL") }
     let params = try h.parameters(theta)
     let inputs = try checkInputs(try hostTensor(x, xShape, Int(xRank), name: "x"), h.network, name: "x")

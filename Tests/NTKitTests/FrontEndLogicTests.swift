@@ -39,7 +39,7 @@ final class FrontEndLogicTests: XCTestCase {
     XCTAssertNotNil(message { try ArgumentRules.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: -1) })
     XCTAssertNil(message { try ArgumentRules.topK(1) })
     XCTAssertNil(message { try ArgumentRules.topK(ArgumentRules.maxLanczosK) })
-    XCTAssertEqual(message { try ArgumentRules.topK(0) }, "--top-k must be between 1 and 64")
+    XCTAssertEqual(message { try ArgumentRules.topK(0) }, "--top-k must be between 1 and 64, found 0")
     XCTAssertNotNil(message { try ArgumentRules.topK(65) })
     XCTAssertNil(message { try ArgumentRules.finite(nil, flag: "--threshold") })
     XCTAssertEqual(message { try ArgumentRules.finite(.nan, flag: "--threshold") }, "--threshold must be finite")

@@ -30,7 +30,7 @@ public enum ArgumentRules {
   /// The number of eigenvalues Lanczos computes: 1 … `maxLanczosK`.
   public static func topK(_ value: Int, flag: String = "--top-k") throws {
     guard (1...maxLanczosK).contains(value) else {
-      throw UsageError("\(flag) must be between 1 and \(maxLanczosK)")
+      throw UsageError("\(flag) must be between 1 and \(maxLanczosK), found \(value)")
     }
   }
 
