@@ -34,6 +34,16 @@ public enum ExperimentDefaults {
     return access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
   }
 
+  /// Parallel runs on `device`: `requested` (default: every core) on the CPU,
+  /// one at a time elsewhere, with a warning line when more were asked for.
+  public static func jobs(requested: Int?, device: any ComputeDevice) -> (jobs: Int, warning: String?) {
+    guard device.info.kind == .cpu else {
+      let warning = requested.flatMap { $0 > 1 ? "--jobs \($0) ignored on \(device.info.identifier): runs go one at a time" : nil }
+      return (1, warning)
+    }
+    return (requested ?? ExperimentRunner.cores, nil)
+  }
+
   /// Refuses a size larger than the pool, naming the data set.
   public static func checkSizes(_ sizes: [Int], fit data: ExperimentData) throws {
     if let big = sizes.first(where: { $0 > data.pool.rows }) {

@@ -189,6 +189,9 @@ final class FrontEndLogicTests: XCTestCase {
     mnist.name = "mnist"
     XCTAssertEqual(ExperimentDefaults.correlateSizeRange(mnist), 100...1000)
     XCTAssertEqual(ExperimentDefaults.compareSizes(mnist), [50, 100, 200])
+    XCTAssertEqual(ExperimentDefaults.jobs(requested: 3, device: CPUDevice.shared).jobs, 3)
+    XCTAssertEqual(ExperimentDefaults.jobs(requested: nil, device: CPUDevice.shared).jobs, ExperimentRunner.cores)
+    XCTAssertNil(ExperimentDefaults.jobs(requested: 3, device: CPUDevice.shared).warning)
     XCTAssertNoThrow(try ExperimentDefaults.checkSizes([10, 40], fit: fuel))
     XCTAssertEqual(message { try ExperimentDefaults.checkSizes([10, 41], fit: fuel) }, "size 41 is larger than the fuel pool (40 points)")
   }

@@ -76,9 +76,9 @@ struct ExperimentOptions: ParsableArguments {
 
   func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
     let d = try resolveSmallNetDevice(device)
-    let cpu = d.info.kind == .cpu
-    if !cpu, let j = jobs, j > 1 { stderrLine("ntk: warning: --jobs \(j) ignored on \(d.info.identifier): runs go one at a time") }
-    return (d, cpu ? (jobs ?? ExperimentRunner.cores) : 1)
+    let (count, warning) = ExperimentDefaults.jobs(requested: jobs, device: d)
+    if let warning { stderrLine("ntk: warning: " + warning) }
+    return (d, count)
   }
 
   /// The `--json` summary's common fields: version, model, parameterization, seed, data, outputs.
