@@ -108,6 +108,21 @@ func withRunProgress<R>(_ label: String, _ body: (@escaping (Int, Int) -> Void) 
   }
 }
 
+/// The compare summary for `--json`: mean and standard error per method and
+/// size (with `accuracy`, the best test accuracy too, null for regression).
+func compareSummaryJSON(_ result: CompareResult, accuracy: Bool) -> JSONValue {
+  func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
+  return .array(result.summary.map { r in
+    var fields: [(key: String, value: JSONValue)] = [
+      ("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
+      ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
+      ("entropy", ms(r.entropy)), ("trace", ms(r.trace)),
+    ]
+    if accuracy { fields.append(("best_test_accuracy", r.bestTestAccuracy.map(ms) ?? .null)) }
+    return .object(fields)
+  })
+}
+
 /// The compare summary table: mean ± standard error per method and size.
 func printCompareSummary(_ result: CompareResult, accuracy: Bool) {
   print("method    size  min test loss        final test loss      entropy              trace" + (accuracy ? "                best accuracy" : ""))
@@ -277,16 +292,9 @@ struct CompareCommand: ParsableCommand {
     }
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
     if options.json {
-      func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
       print(JSONValue.object(options.jsonFields(spec: spec, modelPath: options.modelPath(experiment: "compare"),
                                                 data: data.description, seconds: result.seconds, files: paths) + [
-        ("runs", .number(Double(runs))),
-        ("summary", .array(result.summary.map { r in
-          .object([("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
-                   ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
-                   ("entropy", ms(r.entropy)), ("trace", ms(r.trace)),
-                   ("best_test_accuracy", r.bestTestAccuracy.map(ms) ?? .null)])
-        })),
+        ("runs", .number(Double(runs))), ("summary", compareSummaryJSON(result, accuracy: true)),
       ]).serialized())
       return
     }
