@@ -32,7 +32,7 @@ public func ntk_gram(
     var gram = GramOptions(mode: mode)
     gram.memoryBudget = try opts.byteSize("memory_budget") ?? GramOptions.defaultMemoryBudget
     if let b = try opts.int("block_size") {
-      guard b >= 1 else { throw NTKitError.invalidArgument("ntk: block_size must be at least 1, found \(b)") }
+      try ArgumentRules.atLeast(1, b, flag: "ntk: block_size")
       gram.blockSize = b
     }
     var warnings: [String] = []

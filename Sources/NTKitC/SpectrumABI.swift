@@ -19,16 +19,13 @@ public func ntk_collective_variables(
     let methodText = try opts.string("method", default: "auto")
     let topK = try opts.int("top_k") ?? 16
     try opts.finish()
-    guard (1...64).contains(topK) else { throw NTKitError.invalidArgument("collective_variables: top_k must be between 1 and 64, found \(topK)") }
+    try ArgumentRules.topK(topK, flag: "collective_variables: top_k")
     guard let kernel, n > 0 else { throw NTKitError.invalidArgument("collective_variables: the kernel is empty (N = 0)") }
     let count = Int(n) * Int(n)
-    let method: CollectiveVariables.Method
-    switch methodText {
-    case "exact": method = .exact
-    case "lanczos": method = .lanczos(k: min(topK, Int(n)))
-    case "auto": method = CollectiveVariables.automaticMethod(n: Int(n))
-    default: throw NTKitError.invalidArgument("collective_variables: method must be exact, lanczos or auto, found \"\(methodText)\"")
+    guard let choice = SpectrumMethodChoice(rawValue: methodText) else {
+      throw NTKitError.invalidArgument("collective_variables: method must be exact, lanczos or auto, found \"\(methodText)\"")
     }
+    let method = choice.method(n: Int(n), topK: min(topK, Int(n)))
     let cv: CollectiveVariables
     if isF64 != 0 {
       let values = Array(UnsafeBufferPointer(start: kernel.assumingMemoryBound(to: Double.self), count: count))

@@ -42,7 +42,7 @@ public func ntk_train(
     let epochs = try opts.int("epochs") ?? 500
     let lr = try opts.double("lr") ?? 1e-3
     let lossName = try opts.string("loss")
-    let optimizer = try opts.string("optimizer", default: "adam").lowercased()
+    let optimizer = try OptimizerChoice(parsing: try opts.string("optimizer", default: "adam"))
     let beta1 = try opts.double("beta1") ?? 0.9, beta2 = try opts.double("beta2") ?? 0.999
     let eps = try opts.double("eps") ?? 1e-8, weightDecay = try opts.double("weight_decay") ?? 0
     let batchSize = try opts.int("batch_size")
@@ -50,14 +50,11 @@ public func ntk_train(
     var warnings: [String] = []
     let (device, _) = try opts.device(default: "auto", warnings: &warnings)
     try opts.finish()
-    guard epochs >= 0 else { throw NTKitError.invalidArgument("train: epochs must be ≥ 0, found \(epochs)") }
-    guard lr > 0 else { throw NTKitError.invalidArgument("train: lr must be a positive number, found \(lr)") }
-    guard ["adam", "sgd"].contains(optimizer) else {
-      throw NTKitError.invalidArgument("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd")
-    }
+    try ArgumentRules.atLeast(0, epochs, flag: "train: epochs")
+    try ArgumentRules.learningRate(lr, flag: "train: lr")
     guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw NTKitError.invalidArgument("train: beta1 and beta2 must be in [0, 1)") }
     guard eps > 0, weightDecay >= 0 else { throw NTKitError.invalidArgument("train: eps must be > 0 and weight_decay ≥ 0") }
-    if let b = batchSize, b < 1 { throw NTKitError.invalidArgument("train: batch_size must be at least 1, found \(b)") }
+    try ArgumentRules.atLeast(1, batchSize, flag: "train: batch_size")
     guard let thetaOut else { throw NTKitError.invalidArgument("train: output θ is NULL") }
     let params = try h.parameters(theta)
     let inputs = try checkInputs(try hostTensor(x, xShape, Int(xRank), name: "x"), h.network, name: "x")
@@ -71,9 +68,7 @@ public func ntk_train(
       let tx = try checkInputs(try hostTensor(xt, xtShape, Int(xtRank), name: "test x"), h.network, name: "test x")
       test = (tx, try targets(yt, ytCount, labels: yIsLabels != 0, name: "test y"))
     }
-    let opt: OptimizerKind = optimizer == "sgd"
-      ? .sgd(learningRate: lr)
-      : .adam(AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay))
+    let opt = optimizer.make(AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay))
     let token = CancelToken(pointer: cancel)
     try token.check()
     let trainer = try Trainer(network: h.network, parameters: params, device: device,

@@ -1,16 +1,13 @@
 import NTKit
 /// The bundled data sets of the paper's experiments, split into a selection
 /// pool (the training data) and a fixed test set.
-public enum ExperimentDataset: String, Sendable, CaseIterable {
+public enum ExperimentDataset: String, Sendable, CaseIterable, NamedChoice {
   case fuel, mnist
 
+  public static let choiceName = (one: "dataset", many: "datasets")
+
   /// Parses `fuel` or `mnist`, listing the valid names otherwise.
-  public init(parsing text: String) throws {
-    guard let d = ExperimentDataset(rawValue: text.lowercased()) else {
-      throw NTKitError.invalidArgument("unknown dataset '\(text)'; valid datasets: fuel, mnist")
-    }
-    self = d
-  }
+  public init(parsing text: String) throws { self = try .named(text) }
 }
 
 /// A pool (training candidates) and a test set, ready to feed a network.

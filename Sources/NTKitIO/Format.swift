@@ -28,7 +28,7 @@ public func parseByteSize(_ text: String) -> Int? {
 }
 
 extension String {
-  func trimmingWhitespace() -> String {
+  public func trimmingWhitespace() -> String {
     var s = Substring(self)
     while let f = s.first, f.isWhitespace { s.removeFirst() }
     while let l = s.last, l.isWhitespace { s.removeLast() }

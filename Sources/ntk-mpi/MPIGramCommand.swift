@@ -14,7 +14,7 @@ struct MPIGramCommand: ParsableCommand {
 
   func run() throws {
     let f = flags
-    guard f.convention == "ntkit" else { throw ValidationError("ntk-mpi gram writes the ntkit convention only; convert with ntk gram --convention nt") }
+    guard f.convention == .ntkit else { throw ValidationError("ntk-mpi gram writes the ntkit convention only; convert with ntk gram --convention nt") }
     var input = f.input
     if !world.isRoot { input.scaling.saveScaler = nil }  // one rank writes the scaler
     let device = try mpiDevice(f.compute.device)
@@ -23,10 +23,10 @@ struct MPIGramCommand: ParsableCommand {
       let (x1, x2) = try input.load(loaded, second: f.inputs2)
       return (loaded, x1, x2)
     }
-    let mode = NTKMode(rawValue: f.mode)!
+    let mode = f.mode
     let bar = rootProgress("ntk-mpi gram", total: 1, unit: " rounds")
     let report = try DistributedGram.run(
-      comm: world, model: loaded, inputs1: x1, inputs2: x2, mode: mode, precision: f.compute.parsedPrecision,
+      comm: world, model: loaded, inputs1: x1, inputs2: x2, mode: mode, precision: f.compute.precision,
       memoryBudget: f.compute.budget, tileSize: f.blockSize, device: device, output: f.out,
       progress: { done, total in bar?.update(done, total: total) })
     bar?.finish()
@@ -44,13 +44,13 @@ struct MPIGramCommand: ParsableCommand {
     let deviceName = "cpu×\(world.size) ranks"
     if f.json {
       print(JSONValue.object([
-        ("out", .string(f.out)), ("mode", .string(f.mode)), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
+        ("out", .string(f.out)), ("mode", .string(f.mode.rawValue)), ("n1", .number(Double(x1.rows))), ("n2", .number(Double(n2))),
         ("outputs", .number(Double(m))), ("device", .string(deviceName)), ("ranks", .number(Double(world.size))),
-        ("precision", .string(f.compute.precision)), ("seconds", .number(report.seconds)), ("gflops", .number(gflops)),
+        ("precision", .string(f.compute.precision.rawValue)), ("seconds", .number(report.seconds)), ("gflops", .number(gflops)),
         ("strategies", .array(report.plan.layers.map { .string($0.strategy.rawValue) })),
       ]).serialized())
     } else {
-      print("wrote \(f.out): \(f.mode) NTK \(mode == .trace ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(m), \(n2), \(m)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(deviceName))")
+      print("wrote \(f.out): \(f.mode.rawValue) NTK \(mode == .trace ? "[\(x1.rows), \(n2)]" : "[\(x1.rows), \(m), \(n2), \(m)]") in \(format(report.seconds, "%.3f")) s (\(format(gflops, "%.1f")) GFLOP/s on \(deviceName))")
     }
   }
 }

@@ -20,10 +20,10 @@ struct MPIStatsCommand: ParsableCommand {
     }
     _ = try mpiDevice(f.compute.device)
     let method: DistributedStats.Method?
-    switch f.method {
-    case "exact": method = .exact
-    case "lanczos": method = .lanczos(k: f.topK)
-    default: method = nil
+    switch f.method.explicitMethod(topK: f.topK) {
+    case .exact?: method = .exact
+    case .lanczos(let k)?: method = .lanczos(k: k)
+    case nil: method = nil
     }
     let cv = try DistributedStats.run(comm: world, kernel: kernel, method: method)
     if let spectrum = f.spectrum, let values = cv.eigenvalues {
@@ -32,23 +32,12 @@ struct MPIStatsCommand: ParsableCommand {
     guard world.isRoot else { return }
     let deviceName = "cpu×\(world.size) ranks"
     if f.json {
-      var fields: [(key: String, value: JSONValue)] = [
+      let fields: [(key: String, value: JSONValue)] = [
         ("n", .number(Double(cv.n))), ("trace", .number(cv.trace)),
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)), ("ranks", .number(Double(world.size))),
       ]
-      switch cv.method {
-      case .exact:
-        fields.append(("method", .string("exact")))
-        fields.append(("eigenvalues_computed", .string("all (pdsyevd)")))
-      case .lanczos(let k):
-        fields.append(("method", .string("lanczos")))
-        fields.append(("top_k", .number(Double(k))))
-        fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
-        fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
-      }
-      if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
-      print(JSONValue.object(fields).serialized())
+      print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: "pdsyevd")).serialized())
     } else {
       for line in cv.summaryLines { print(line == "method = exact (dsyevd)" ? "method = exact (pdsyevd)" : line) }
       print("device = \(deviceName)")

@@ -22,9 +22,9 @@ func rootProgress(_ label: String, total: Int, unit: String) -> ProgressBar? {
 }
 
 /// The CPU device for ntk-mpi (one thread a rank); other devices are refused.
-func mpiDevice(_ name: String) throws -> any ComputeDevice {
-  guard name == "auto" || name == "cpu" else {
-    throw ValidationError("ntk-mpi computes on the CPU, one thread a rank: --device must be auto or cpu, found \"\(name)\"")
+func mpiDevice(_ choice: DeviceChoice) throws -> any ComputeDevice {
+  guard choice == .auto || choice == .cpu else {
+    throw ValidationError("ntk-mpi computes on the CPU, one thread a rank: --device must be auto or cpu, found \"\(choice)\"")
   }
   return CPUDevice()
 }

@@ -42,17 +42,17 @@ extension InitCommand: FileRoles {
   var outputFormats: [String: String] { ["--out": ".safetensors"] }
 }
 
-extension ForwardCommand: FileRoles {
+/// `forward` and `jacobian`: the files of `EvaluationOptions`.
+protocol EvaluationFileRoles: FileRoles { var options: EvaluationOptions { get } }
+
+extension EvaluationFileRoles {
   var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }
-  var inputFiles: [FileIdentity.Role] { roles(model.roles + input.roles) }
-  var outputFiles: [FileIdentity.Role] { roles([("--out", out), ("--save-scaler", input.scaling.saveScaler)]) }
+  var inputFiles: [FileIdentity.Role] { roles(options.model.roles + options.input.roles) }
+  var outputFiles: [FileIdentity.Role] { roles([("--out", options.out), ("--save-scaler", options.input.scaling.saveScaler)]) }
 }
 
-extension JacobianCommand: FileRoles {
-  var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }
-  var inputFiles: [FileIdentity.Role] { roles(model.roles + input.roles) }
-  var outputFiles: [FileIdentity.Role] { roles([("--out", out), ("--save-scaler", input.scaling.saveScaler)]) }
-}
+extension ForwardCommand: EvaluationFileRoles {}
+extension JacobianCommand: EvaluationFileRoles {}
 
 extension GramCommand: FileRoles {
   var outputFormats: [String: String] { ["--out": ".npy", "--save-scaler": ".json"] }

@@ -21,10 +21,10 @@ struct ModelOptions: ParsableArguments {
 
 /// `--device`, `--precision`, `--memory-budget`, `--verbose`.
 struct ComputeOptions: ParsableArguments {
-  @Option(help: DeviceOption.help) var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: DeviceChoice = .auto
 
-  @Option(help: "Arithmetic precision: f32 (default) or f64 (float64 end to end).")
-  var precision: String = "f32"
+  @Option(help: "Arithmetic precision (f64: float64 end to end).")
+  var precision: Precision = .f32
 
   @Option(name: .customLong("memory-budget"), help: "Cap on temporaries, e.g. 1G, 512M (output not counted).")
   var memoryBudget: String = "1G"
@@ -32,17 +32,9 @@ struct ComputeOptions: ParsableArguments {
   @Flag(help: "Say what was chosen (device, per-layer strategy, tiling) on stderr.")
   var verbose = false
 
-  func validate() throws {
-    guard Precision(rawValue: precision) != nil else {
-      throw ValidationError("--precision must be f32 or f64, found \"\(precision)\"")
-    }
-    guard parseByteSize(memoryBudget) != nil else {
-      throw ValidationError("--memory-budget must be a size such as 1G or 512M, found \"\(memoryBudget)\"")
-    }
-  }
+  func validate() throws { _ = try usage { try ArgumentRules.memoryBudget(memoryBudget) } }
 
-  var parsedPrecision: Precision { Precision(rawValue: precision) ?? .f32 }
-  var budget: Int { parseByteSize(memoryBudget) ?? GramOptions.defaultMemoryBudget }
+  var budget: Int { (try? ArgumentRules.memoryBudget(memoryBudget)) ?? GramOptions.defaultMemoryBudget }
 
   func makeDevice(fastMath: Bool = false) throws -> any ComputeDevice {
     let d = try resolveDevice(device, fastMath: fastMath)
@@ -64,7 +56,7 @@ struct InputOptions: ParsableArguments {
   @Option(help: "CSV feature columns, comma-separated (default: every column).")
   var features: String?
 
-  var featureList: [String]? { features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
+  var featureList: [String]? { features.map(commaSeparatedList) }
 
   @Option(help: IndicesOption.help("--inputs")) var indices: String?
 
@@ -121,37 +113,36 @@ struct ScalingOptions: ParsableArguments {
 
 func stderrLine(_ text: String) { fputs(text + "\n", stderr) }
 
-extension String {
-  func trimmingCharacters() -> String {
-    var s = Substring(self)
-    while s.first?.isWhitespace == true { s.removeFirst() }
-    while s.last?.isWhitespace == true { s.removeLast() }
-    return String(s)
-  }
+/// The library's `UsageError` (`ArgumentRules`, flags that do not fit the
+/// data) as swift-argument-parser's: exit 2 with its one line.
+func usage<R>(_ body: () throws -> R) throws -> R {
+  do { return try body() } catch let error as UsageError { throw ValidationError(error.description) }
 }
 
-/// `--device` value → device, with the fallback rules of `DeviceSelector`.
+/// `--device` choice → device, with the fallback rules of `DeviceSelector`.
 /// The library's warnings already start with "warning: ".
+func resolveDevice(_ choice: DeviceChoice, fastMath: Bool = false) throws -> any ComputeDevice {
+  try DeviceSelector.make(choice, options: OpenCLOptions(fastRelaxedMath: fastMath)) { stderrLine("ntk: \($0)") }
+}
+
+/// `--device` as a string (`ntk bench`'s flag): a bad name is a usage error.
 func resolveDevice(_ name: String, fastMath: Bool = false) throws -> any ComputeDevice {
   let choice: DeviceChoice
-  do { choice = try DeviceChoice(parsing: name) } catch let error as NTKitError {
-    throw ValidationError(error.description)
-  }
-  return try DeviceSelector.make(choice, options: OpenCLOptions(fastRelaxedMath: fastMath)) { stderrLine("ntk: \($0)") }
+  do { choice = try DeviceChoice(parsing: name) } catch let error as NTKitError { throw ValidationError(error.description) }
+  return try resolveDevice(choice, fastMath: fastMath)
 }
 
 /// `--device` for work on tiny networks (RND's target and predictor, the
 /// experiments' runs): `auto` is the CPU without probing OpenCL, since
 /// per-epoch device round trips cost more than a GPU saves and probing starts
 /// driver threads; an explicit device is honoured.
-func resolveSmallNetDevice(_ name: String) throws -> any ComputeDevice {
-  if (try? DeviceChoice(parsing: name)) == .auto { return CPUDevice.shared }
-  return try resolveDevice(name)
+func resolveSmallNetDevice(_ choice: DeviceChoice) throws -> any ComputeDevice {
+  choice == .auto ? CPUDevice.shared : try resolveDevice(choice)
 }
 
 /// The mid-run fallback warning printer for `--device name` (only `auto` falls back).
-func deviceFallback(_ name: String) -> ((String) -> Void)? {
-  (try? DeviceChoice(parsing: name)) == .auto ? { stderrLine("ntk: \($0)") } : nil
+func deviceFallback(_ choice: DeviceChoice) -> ((String) -> Void)? {
+  choice == .auto ? { stderrLine("ntk: \($0)") } : nil
 }
 
 /// Drops what stdout holds unwritten (a failed command's "wrote …" line).

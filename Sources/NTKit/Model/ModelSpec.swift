@@ -30,7 +30,7 @@ public struct ModelSpec: Sendable, Equatable {
 }
 
 /// How a parameter enters the forward pass.
-public enum Parameterization: String, Sendable, Equatable {
+public enum Parameterization: String, Sendable, Equatable, CaseIterable {
   /// `y = x·W + b`; initialised with LeCun normal kernels N(0, 1/fan_in), zero biases.
   case standard
   /// `y = (w_std/√fan_in)·x·W + b_std·b`; initialised with N(0, 1) kernels and biases.

@@ -5,16 +5,13 @@
 /// - `nt` (neural-tangents' `empirical_ntk_fn`): trace mode (`trace_axes=(-1,)`)
 ///   **averages** over the outputs, so Θ_nt = Θ / M, `[N1, N2]`; full mode
 ///   (`trace_axes=()`) is laid out `[N1, N2, M, M]`, Θ_nt[i, j, a, b] = Θ[i, a, j, b].
-public enum KernelConvention: String, Sendable, CaseIterable {
+public enum KernelConvention: String, Sendable, CaseIterable, NamedChoice {
   case ntkit, nt
 
+  public static let choiceName = (one: "convention", many: "conventions")
+
   /// Parses `ntkit` or `nt`, listing the valid names otherwise.
-  public init(parsing text: String) throws {
-    guard let c = KernelConvention(rawValue: text.lowercased()) else {
-      throw NTKitError.invalidArgument("unknown convention '\(text)'; valid conventions: ntkit, nt")
-    }
-    self = c
-  }
+  public init(parsing text: String) throws { self = try .named(text) }
 
   /// The shape of the kernel of `n1` × `n2` samples and `m` outputs.
   public func shape(mode: NTKMode, n1: Int, m: Int, n2: Int) -> [Int] {

@@ -29,12 +29,12 @@ struct DemoCommand: ParsableCommand {
     settings.runs = runs
     settings.seed = seed
     try ExperimentOutputs.prepareDirectory(outDir)
-    if json { return try runJSON(settings) }
-    print("NTKit demo: RND vs random selection on Fuel (Auto MPG), \(settings.runs) runs per size, sizes \(sizes)")
+    if !json { print("NTKit demo: RND vs random selection on Fuel (Auto MPG), \(settings.runs) runs per size, sizes \(sizes)") }
     let result = try withRunProgress("demo") { update in
       try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: update)
     }
     let paths = try ExperimentOutputs.write(result.compare, to: outDir)
+    if json { return printJSON(result, paths: paths) }
     print("")
     print("NTK of the whole pool (\(result.pool.n) points, Table A1 net at initialisation):")
     for line in result.pool.summaryLines.dropFirst() { print("  " + line) }
@@ -47,22 +47,13 @@ struct DemoCommand: ParsableCommand {
     print("\(format(result.seconds, "%.1f")) s; wrote \(paths.joined(separator: ", "))")
   }
 
-  private func runJSON(_ settings: Demo.Settings) throws {
-    let result = try withRunProgress("demo") { update in
-      try Demo.run(settings, isCancelled: { Interrupt.isRequested }, progress: update)
-    }
-    let paths = try ExperimentOutputs.write(result.compare, to: outDir)
-    func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
+  private func printJSON(_ result: Demo.Result, paths: [String]) {
     print(JSONValue.object([
-      ("ntkit_version", .string(NTKitVersion.string)), ("model", .string(modelsDir + "/fuel_table_a1.model.json")),
+      ("ntkit_version", .string(NTKitVersion.string)), ("model", .string(ExperimentData.defaultModelPath(.fuel, experiment: "compare", modelsDirectory: modelsDir))),
       ("parameterization", .string(result.compare.settings.model.parameterization.rawValue)),
       ("seed", .number(Double(seed))), ("data", .string(result.compare.dataDescription)), ("out_dir", .string(outDir)),
       ("seconds", .number(result.seconds)), ("files", .array(paths.map { .string($0) })),
-      ("summary", .array(result.compare.summary.map { r in
-        .object([("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
-                 ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
-                 ("entropy", ms(r.entropy)), ("trace", ms(r.trace))])
-      })),
+      ("summary", compareSummaryJSON(result.compare, accuracy: false)),
       ("verdicts", .array(result.verdicts.map { .string($0) })),
     ]).serialized())
   }

@@ -6,6 +6,8 @@ import NTKitExperiments
 import Glibc
 #endif
 
+extension ExperimentDataset: ExpressibleByArgument {}
+
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "experiment",
@@ -15,10 +17,10 @@ struct ExperimentCommand: ParsableCommand {
 
 /// Flags shared by both experiments.
 struct ExperimentOptions: ParsableArguments {
-  @Option(help: "Bundled data set: fuel (default) or mnist.") var dataset: String?
+  @Option(help: "Bundled data set (default: fuel).") var dataset: ExperimentDataset?
   @Option(name: .customLong("data-dir"), help: "Folder with fuel.csv and the mnist_*.npy files.") var dataDir: String = "Data"
   @Option(help: "Model spec JSON (default: the paper's net for the data set, from Models/).") var model: String?
-  @Option(help: "standard or ntk (default: the model spec's).") var parameterization: String?
+  @Option(help: "Parameterization (default: the model spec's).") var parameterization: Parameterization?
   @Option(help: "Training epochs (default: fuel 500, mnist 30).") var epochs: Int?
   @Option(help: "Adam learning rate.") var lr: Double = 1e-3
   @Option(name: .customLong("batch-size"), help: "Mini-batch size (default: full batch).") var batchSize: Int?
@@ -26,58 +28,57 @@ struct ExperimentOptions: ParsableArguments {
   @Option(name: .customLong("test-rows"), help: "Fuel rows held out for testing.") var testRows: Int = 120
   @Option(name: .customLong("out-dir"), help: "Output folder: runs.csv, summary.csv, summary.json, figure_*.svg.")
   var outDir: String
-  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
+  @Option(help: DeviceOption.smallNetHelp) var device: DeviceChoice = .auto
   @Option(help: "Runs in parallel (default: the number of cores; 1 on a non-CPU device).") var jobs: Int?
   @Flag(help: "Print a JSON summary on stdout (the tables go to --out-dir as usual).") var json = false
 
   func validate() throws {
-    _ = try parsedDataset()
-    if let p = parameterization, Parameterization(rawValue: p) == nil {
-      throw ValidationError("--parameterization must be standard or ntk, found \"\(p)\"")
+    try usage {
+      try ArgumentRules.atLeast(1, epochs, flag: "--epochs")
+      try ArgumentRules.learningRate(lr)
+      try ArgumentRules.atLeast(1, batchSize, flag: "--batch-size")
+      try ArgumentRules.atLeast(1, jobs, flag: "--jobs")
     }
-    if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1, found \(e)") }
-    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
-    if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
-    if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1, found \(j)") }
     guard !outDir.isEmpty else { throw ValidationError("--out-dir is empty") }
   }
 
-  func parsedDataset() throws -> ExperimentDataset {
-    let dataset = self.dataset ?? "fuel"
-    guard let d = ExperimentDataset(rawValue: dataset.lowercased()) else {
-      throw ValidationError("unknown dataset \"\(dataset)\"; valid datasets: fuel, mnist")
-    }
-    return d
-  }
-
-  var defaultEpochs: Int { (try? parsedDataset()) == .mnist ? 30 : 500 }
+  var epochCount: Int { epochs ?? ExperimentDefaults.epochs(dataset) }
 
   func loadData() throws -> ExperimentData {
-    try ExperimentData.load(parsedDataset(), directory: dataDir, seed: seed, fuelTestRows: testRows)
+    try ExperimentData.load(dataset ?? .fuel, directory: dataDir, seed: seed, fuelTestRows: testRows)
   }
 
-  /// The model spec file: --model, or the default for the data set (Models/ in
-  /// the working folder, else beside the data folder).
-  func modelPath(experiment: String) throws -> String {
-    if let model { return model }
-    let local = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment)
-    let besideData = ExperimentData.defaultModelPath(try parsedDataset(), experiment: experiment,
-                                                      modelsDirectory: dataDir + "/../Models")
-    return access(local, R_OK) == 0 || access(besideData, R_OK) != 0 ? local : besideData
+  /// The model spec file: --model, or the default for the data set (`ExperimentDefaults.modelPath`).
+  func modelPath(experiment: String) -> String {
+    ExperimentDefaults.modelPath(model: model, dataset: dataset ?? .fuel, experiment: experiment, dataDirectory: dataDir)
   }
 
-  /// The model spec (default: Models/<dataset>_… next to the working folder or the data folder).
+  /// The model spec, in --parameterization when given.
   func loadModel(experiment: String) throws -> ModelSpec {
-    var spec = try ModelSpec.load(try modelPath(experiment: experiment))
-    if let p = parameterization.flatMap(Parameterization.init(rawValue:)) { spec.parameterization = p }
+    var spec = try ModelSpec.load(modelPath(experiment: experiment))
+    if let parameterization { spec.parameterization = parameterization }
     return spec
+  }
+
+  /// Sets the common settings from these flags, opens the device and
+  /// prepares --out-dir; returns the device.
+  func prepare<S: ExperimentRunSettings>(_ settings: inout S, runs: Int) throws -> any ComputeDevice {
+    settings.runs = runs
+    settings.epochs = epochCount
+    settings.learningRate = lr
+    settings.batchSize = batchSize
+    settings.seed = seed
+    let (device, jobs) = try makeDevice()
+    settings.jobs = jobs
+    try ExperimentOutputs.prepareDirectory(outDir)
+    return device
   }
 
   func makeDevice() throws -> (device: any ComputeDevice, jobs: Int) {
     let d = try resolveSmallNetDevice(device)
-    let cpu = d.info.kind == .cpu
-    if !cpu, let j = jobs, j > 1 { stderrLine("ntk: warning: --jobs \(j) ignored on \(d.info.identifier): runs go one at a time") }
-    return (d, cpu ? (jobs ?? ExperimentRunner.cores) : 1)
+    let (count, warning) = ExperimentDefaults.jobs(requested: jobs, device: d)
+    if let warning { stderrLine("ntk: warning: " + warning) }
+    return (d, count)
   }
 
   /// The `--json` summary's common fields: version, model, parameterization, seed, data, outputs.
@@ -90,15 +91,9 @@ struct ExperimentOptions: ParsableArguments {
   }
 }
 
-/// Parses "10,20,50" into sizes (ValidationError on bad or empty lists).
+/// Parses "10,20,50" into sizes (a usage error on bad or empty lists).
 func parseIntList(_ text: String, flag: String) throws -> [Int] {
-  let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters() }
-  guard !(parts.count == 1 && parts[0].isEmpty) else { throw ValidationError("\(flag) is empty: give a comma-separated list, e.g. 10,20,50") }
-  return try parts.map { p in
-    guard let v = Int(p) else { throw ValidationError("\(flag): \"\(p)\" is not a whole number") }
-    guard v >= 1 else { throw ValidationError("\(flag): sizes must be at least 1, found \(v)") }
-    return v
-  }
+  try usage { try ArgumentRules.sizes(text, flag: flag) }
 }
 
 /// Runs `body` with a progress bar on stderr (runs done / runs in all),
@@ -111,6 +106,21 @@ func withRunProgress<R>(_ label: String, _ body: (@escaping (Int, Int) -> Void) 
     bar.finish()
     throw error
   }
+}
+
+/// The compare summary for `--json`: mean and standard error per method and
+/// size (with `accuracy`, the best test accuracy too, null for regression).
+func compareSummaryJSON(_ result: CompareResult, accuracy: Bool) -> JSONValue {
+  func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
+  return .array(result.summary.map { r in
+    var fields: [(key: String, value: JSONValue)] = [
+      ("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
+      ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
+      ("entropy", ms(r.entropy)), ("trace", ms(r.trace)),
+    ]
+    if accuracy { fields.append(("best_test_accuracy", r.bestTestAccuracy.map(ms) ?? .null)) }
+    return .object(fields)
+  })
 }
 
 /// The compare summary table: mean ± standard error per method and size.
@@ -141,35 +151,22 @@ struct CorrelateCommand: ParsableCommand {
   var sizeRange: String?
 
   func validate() throws {
-    guard runs >= 1 else { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    try usage { try ArgumentRules.atLeast(1, runs, flag: "--runs") }
     if let sizeRange { _ = try parseRange(sizeRange) }
   }
 
   func parseRange(_ text: String) throws -> ClosedRange<Int> {
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int(String($0).trimmingCharacters()) }
-    guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
-      throw ValidationError("--size-range must be lo:hi with whole numbers, e.g. 10:200, found \"\(text)\"")
-    }
-    guard lo >= 1, lo <= hi else { throw ValidationError("--size-range needs 1 ≤ lo ≤ hi, found \(lo):\(hi)") }
-    return lo...hi
+    try usage { try ArgumentRules.sizeRange(text, flag: "--size-range") }
   }
 
   func run() throws {
     let data = try options.loadData()
     let spec = try options.loadModel(experiment: "correlate")
-    let range = try sizeRange.map(parseRange) ?? (data.name == "mnist" ? 100...1000 : 10...data.pool.rows)
-    guard range.upperBound <= data.pool.rows else {
-      throw NTKitError.invalidArgument("size \(range.upperBound) is larger than the \(data.name) pool (\(data.pool.rows) points)")
-    }
+    let range = try sizeRange.map(parseRange) ?? ExperimentDefaults.correlateSizeRange(data)
+    try ExperimentDefaults.checkSizes([range.upperBound], fit: data)
     var settings = CorrelateSettings(model: spec, sizeRange: range)
-    settings.runs = runs
-    settings.epochs = options.epochs ?? options.defaultEpochs
-    settings.learningRate = options.lr
-    settings.batchSize = options.batchSize
-    settings.seed = options.seed
-    let (device, jobs) = try options.makeDevice()
-    settings.jobs = jobs
-    try ExperimentOutputs.prepareDirectory(options.outDir)
+    let device = try options.prepare(&settings, runs: runs)
+    let jobs = settings.jobs
     stderrLine("correlate: \(data.name), \(runs) runs, sizes \(range.lowerBound)–\(range.upperBound), "
       + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
     let result = try withRunProgress("correlate") { update in
@@ -182,7 +179,7 @@ struct CorrelateCommand: ParsableCommand {
     if options.json {
       let j = vars.firstIndex(of: "min_test_loss")!
       func num(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
-      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "correlate"), data: data.description,
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: options.modelPath(experiment: "correlate"), data: data.description,
                                                 seconds: result.seconds, files: paths) + [
         ("runs", .number(Double(runs))),
         ("correlation_with_min_test_loss", .object(vars.enumerated().filter { $0.element != "min_test_loss" }.map { i, v in
@@ -225,20 +222,19 @@ struct CompareCommand: ParsableCommand {
   @Option(name: .customLong("test-labels"), help: "Targets of --test (.npy).") var testLabels: String?
   @Option(help: "CSV feature columns, comma-separated (default: every column but --target).") var features: String?
   @Option(help: "CSV target column(s), comma-separated (instead of --labels and --test-labels).") var target: String?
-  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
+  @Option(help: "Loss (default: from the labels' dtype).") var loss: Loss?
   @Flag(help: "Standardise --pool/--test columns (and an mse target) with the pool's mean and sd.") var standardize = false
   @Option(help: "Runs R per size and method.") var runs: Int = 20
   @Option(help: "Comma-separated training-set sizes (default: fuel 10,20,50,100; mnist 50,100,200).") var sizes: String?
   @Option(help: "Comma-separated selection methods: rnd, random, kcenter.") var methods: String = "rnd,random,kcenter"
 
   func validate() throws {
-    guard runs >= 1 else { throw ValidationError("--runs must be at least 1, found \(runs)") }
+    try usage { try ArgumentRules.atLeast(1, runs, flag: "--runs") }
     if let sizes { _ = try parseIntList(sizes, flag: "--sizes") }
     _ = try parsedMethods()
-    if let loss { do { _ = try Loss(parsing: loss) } catch let e as NTKitError { throw ValidationError(e.description) } }
     if pool == nil {
       let given = [("--labels", labels), ("--test", test), ("--test-labels", testLabels), ("--features", features),
-                   ("--target", target), ("--loss", loss)].filter { $0.1 != nil }.map(\.0)
+                   ("--target", target), ("--loss", loss?.rawValue)].filter { $0.1 != nil }.map(\.0)
       if !given.isEmpty || standardize {
         throw ValidationError("\((given + (standardize ? ["--standardize"] : [])).joined(separator: ", ")) apply to your own data: add --pool (and --test)")
       }
@@ -261,14 +257,14 @@ struct CompareCommand: ParsableCommand {
   /// The data to compare on: the user's files, or the bundled data set.
   func loadData(spec: ModelSpec) throws -> ExperimentData {
     guard let pool, let test else { return try options.loadData() }
-    func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } } }
-    let files = UserDataFiles(pool: pool, poolLabels: labels, test: test, testLabels: testLabels, features: list(features),
-                              target: list(target), loss: try loss.map { try Loss(parsing: $0) }, standardize: standardize)
+    let files = UserDataFiles(pool: pool, poolLabels: labels, test: test, testLabels: testLabels,
+                              features: features.map(commaSeparatedList), target: target.map(commaSeparatedList),
+                              loss: loss, standardize: standardize)
     return try ExperimentData.user(files, inputShape: spec.inputShape)
   }
 
   func parsedMethods() throws -> [SelectionMethod] {
-    let names = methods.split(separator: ",").map { String($0).trimmingCharacters() }.filter { !$0.isEmpty }
+    let names = commaSeparatedList(methods).filter { !$0.isEmpty }
     guard !names.isEmpty else { throw ValidationError("--methods is empty: give e.g. rnd,random,kcenter") }
     let parsed = try names.map { n -> SelectionMethod in
       do { return try SelectionMethod(parsing: n) } catch let e as NTKitError { throw ValidationError(e.description) }
@@ -280,20 +276,12 @@ struct CompareCommand: ParsableCommand {
   func run() throws {
     let spec = try options.loadModel(experiment: "compare")
     let data = try loadData(spec: spec)
-    let sizeList = try sizes.map { try parseIntList($0, flag: "--sizes") } ?? (data.name == "mnist" ? [50, 100, 200] : [10, 20, 50, 100])
-    if let big = sizeList.first(where: { $0 > data.pool.rows }) {
-      throw NTKitError.invalidArgument("size \(big) is larger than the \(data.name) pool (\(data.pool.rows) points)")
-    }
+    let sizeList = try sizes.map { try parseIntList($0, flag: "--sizes") } ?? ExperimentDefaults.compareSizes(data)
+    try ExperimentDefaults.checkSizes(sizeList, fit: data)
     var settings = CompareSettings(model: spec, sizes: sizeList)
-    settings.runs = runs
     settings.methods = try parsedMethods()
-    settings.epochs = options.epochs ?? options.defaultEpochs
-    settings.learningRate = options.lr
-    settings.batchSize = options.batchSize
-    settings.seed = options.seed
-    let (device, jobs) = try options.makeDevice()
-    settings.jobs = jobs
-    try ExperimentOutputs.prepareDirectory(options.outDir)
+    let device = try options.prepare(&settings, runs: runs)
+    let jobs = settings.jobs
     let total = settings.sizes.count * settings.methods.count * runs
     stderrLine("compare: \(data.name), sizes \(settings.sizes.sorted().map(String.init).joined(separator: ",")), "
       + "methods \(settings.methods.map(\.rawValue).joined(separator: ",")), R = \(runs) (\(total) runs), "
@@ -304,16 +292,9 @@ struct CompareCommand: ParsableCommand {
     }
     let paths = try ExperimentOutputs.write(result, to: options.outDir)
     if options.json {
-      func ms(_ m: MeanSE) -> JSONValue { .object([("mean", .number(m.mean)), ("standard_error", .number(m.standardError))]) }
-      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: try options.modelPath(experiment: "compare"),
+      print(JSONValue.object(options.jsonFields(spec: spec, modelPath: options.modelPath(experiment: "compare"),
                                                 data: data.description, seconds: result.seconds, files: paths) + [
-        ("runs", .number(Double(runs))),
-        ("summary", .array(result.summary.map { r in
-          .object([("method", .string(r.method.rawValue)), ("size", .number(Double(r.size))),
-                   ("min_test_loss", ms(r.minTestLoss)), ("final_test_loss", ms(r.finalTestLoss)),
-                   ("entropy", ms(r.entropy)), ("trace", ms(r.trace)),
-                   ("best_test_accuracy", r.bestTestAccuracy.map(ms) ?? .null)])
-        })),
+        ("runs", .number(Double(runs))), ("summary", compareSummaryJSON(result, accuracy: true)),
       ]).serialized())
       return
     }

@@ -22,57 +22,58 @@ struct InitCommand: ParsableCommand {
   }
 }
 
-struct ForwardCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "forward", abstract: "Network outputs f(X) as [N, M].")
-
+/// The flags of `forward` and `jacobian`: a model, inputs, a device and one `.npy` output.
+struct EvaluationOptions: ParsableArguments {
   @OptionGroup var model: ModelOptions
   @OptionGroup var input: InputOptions
   @OptionGroup var compute: ComputeOptions
   @Option(help: "Output .npy.") var out: String
   @Flag(help: "Print a JSON summary on stdout.") var json = false
 
-  func run() throws {
+  /// The model, the (scaled) inputs and the device.
+  func prepare() throws -> (LoadedModel, Tensor, any ComputeDevice) {
     let loaded = try model.load()
     let (x, _) = try input.load(loaded)
-    let device = try compute.makeDevice()
-    try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
-                              output: out, fallback: compute.fallback)
+    return (loaded, x, try compute.makeDevice())
+  }
+
+  /// The `--json` summary, or the one line naming the output of `shape`
+  /// (`what`: outputs, Jacobian).
+  func printSummary(_ loaded: LoadedModel, shape: [Int], what: String) {
     if json {
       print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
-        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(x.rows), Double(loaded.network.outputSize)])),
+        ("out", .string(out)), ("shape", JSONValue(numbers: shape.map(Double.init))),
         ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision)),
+        ("precision", .string(compute.precision.rawValue)),
       ]).serialized())
     } else {
-      print("wrote \(out): outputs [\(x.rows), \(loaded.network.outputSize)]")
+      print("wrote \(out): \(what) [\(shape.map(String.init).joined(separator: ", "))]")
     }
+  }
+}
+
+struct ForwardCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "forward", abstract: "Network outputs f(X) as [N, M].")
+
+  @OptionGroup var options: EvaluationOptions
+
+  func run() throws {
+    let (loaded, x, device) = try options.prepare()
+    try EvaluationJob.forward(model: loaded, inputs: x, device: device, precision: options.compute.precision,
+                              output: options.out, fallback: options.compute.fallback)
+    options.printSummary(loaded, shape: [x.rows, loaded.network.outputSize], what: "outputs")
   }
 }
 
 struct JacobianCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "jacobian", abstract: "Per-sample Jacobians ∂f/∂θ as [N, M, P].")
 
-  @OptionGroup var model: ModelOptions
-  @OptionGroup var input: InputOptions
-  @OptionGroup var compute: ComputeOptions
-  @Option(help: "Output .npy.") var out: String
-  @Flag(help: "Print a JSON summary on stdout.") var json = false
+  @OptionGroup var options: EvaluationOptions
 
   func run() throws {
-    let loaded = try model.load()
-    let (x, _) = try input.load(loaded)
-    let device = try compute.makeDevice()
-    let (n, m, p) = (x.rows, loaded.network.outputSize, loaded.network.parameterCount)
-    try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: compute.parsedPrecision,
-                               memoryBudget: compute.budget, output: out, fallback: compute.fallback)
-    if json {
-      print(JSONValue.object(provenanceFields(loaded, weights: model.weights, seed: model.seed) + [
-        ("out", .string(out)), ("shape", JSONValue(numbers: [Double(n), Double(m), Double(p)])),
-        ("inputs", .string(input.inputs)), ("indices", input.indices.map { .string($0) } ?? .null),
-        ("precision", .string(compute.precision)),
-      ]).serialized())
-    } else {
-      print("wrote \(out): Jacobian [\(n), \(m), \(p)]")
-    }
+    let (loaded, x, device) = try options.prepare()
+    try EvaluationJob.jacobian(model: loaded, inputs: x, device: device, precision: options.compute.precision,
+                               memoryBudget: options.compute.budget, output: options.out, fallback: options.compute.fallback)
+    options.printSummary(loaded, shape: [x.rows, loaded.network.outputSize, loaded.network.parameterCount], what: "Jacobian")
   }
 }

@@ -24,8 +24,8 @@ struct SelectCommand: ParsableCommand {
   @Option(help: "CSV feature columns, comma-separated (default: every column).") var features: String?
   @OptionGroup var scaling: ScalingOptions
   @Option(help: "Number of points to choose, S.") var size: Int
-  @Option(help: "rnd (default), random or kcenter.") var method: String = "rnd"
-  @Option(help: "RND distance: mse (default), l1, l2, lp:<p>, cosine, angular, mahalanobis.") var distance: String = "mse"
+  @Option(help: "Selection method.") var method: SelectionMethod = .rnd
+  @Option(help: "RND distance (lp:<p> with a finite p > 0).") var distance: SelectionDistance = .metric(.mse)
   @Option(help: "Model spec JSON for target and predictor (default: d→32→32→32→8 ReLU).") var model: String?
   @Option(help: "Seed of the initial networks, random picks and mini-batches.") var seed: UInt64 = 0
   @Option(help: "Output: chosen indices, <i8 .npy.") var out: String
@@ -47,7 +47,7 @@ struct SelectCommand: ParsableCommand {
   var checkpointEvery: Int?
   @Flag(help: "Continue from --checkpoint when it exists.") var resume = false
   @Option(name: .customLong("chunk-rows"), help: "Pool rows per scoring block (bounds memory).") var chunkRows: Int = 65_536
-  @Option(help: DeviceOption.smallNetHelp) var device: String = "auto"
+  @Option(help: DeviceOption.smallNetHelp) var device: DeviceChoice = .auto
   @Flag(name: .customLong("generic"), help: ArgumentHelp("Use the generic device path even where the CPU fast path applies.", visibility: .hidden))
   var generic = false
   @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -56,21 +56,23 @@ struct SelectCommand: ParsableCommand {
   var retrainBatchSize: Int? { batchSize ?? trainBatchSize }
 
   func validate() throws {
-    do {
-      _ = try SelectionMethod(parsing: method)
-      _ = try SelectionDistance(parsing: distance)
-    } catch let e as NTKitError { throw ValidationError(e.description) }
-    guard size >= 1 else { throw ValidationError("--size must be at least 1, found \(size)") }
-    guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0, found \(epochs)") }
-    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
-    guard picksPerStep >= 1 else { throw ValidationError("--picks-per-step must be at least 1, found \(picksPerStep)") }
     if batchSize != nil && trainBatchSize != nil { throw ValidationError("give --batch-size once (--train-batch-size is its deprecated name)") }
-    if let b = retrainBatchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
-    if let k = checkpointEvery, k < 1 { throw ValidationError("--checkpoint-every must be at least 1, found \(k)") }
-    if let t = threshold, !t.isFinite { throw ValidationError("--threshold must be finite") }
+    try usage {
+      try ArgumentRules.atLeast(1, size, flag: "--size")
+      try ArgumentRules.atLeast(0, epochs, flag: "--epochs")
+      try ArgumentRules.learningRate(lr)
+      try ArgumentRules.atLeast(1, picksPerStep, flag: "--picks-per-step")
+      try ArgumentRules.atLeast(1, retrainBatchSize, flag: "--batch-size")
+      try ArgumentRules.atLeast(1, checkpointEvery, flag: "--checkpoint-every")
+      try ArgumentRules.finite(threshold, flag: "--threshold")
+      try ArgumentRules.atLeast(1, chunkRows, flag: "--chunk-rows")
+    }
     if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
     if checkpointEvery != nil && checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint FILE") }
-    guard chunkRows >= 1 else { throw ValidationError("--chunk-rows must be at least 1") }
+    if PoolSource.isMappable(pool) {
+      if features != nil { throw ValidationError("--features applies to CSV pools only") }
+      if scaling.standardize || scaling.scaler != nil { throw ValidationError("--standardize/--scaler apply to CSV pools only") }
+    }
   }
 
   func run() throws {
@@ -105,14 +107,9 @@ struct SelectCommand: ParsableCommand {
 
   /// The request these flags describe, for `source` (shared with `ntk-mpi select`).
   func makeRequest(_ source: PoolSource) throws -> SelectionRequest {
-    guard source.rows > 0, source.rowLength > 0 else {
-      throw NTKitError.format(path: pool, reason: "the pool is empty (shape \(source.rows) × \(source.rowLength))")
-    }
-    guard size <= source.rows else {
-      throw NTKitError.invalidArgument("\(pool): --size \(size) is larger than the pool (\(source.rows) points)")
-    }
-    var request = SelectionRequest(pool: source, method: try SelectionMethod(parsing: method), size: size)
-    request.distance = try SelectionDistance(parsing: distance)
+    try source.check(size: size, path: pool)
+    var request = SelectionRequest(pool: source, method: method, size: size)
+    request.distance = distance
     request.seed = seed
     request.epochs = epochs
     request.learningRate = lr
@@ -125,16 +122,7 @@ struct SelectCommand: ParsableCommand {
     request.resume = resume
     request.chunkRows = chunkRows
     request.useFastPath = !generic
-    if let model {
-      let spec = try ModelSpec.load(model)
-      let network = try Network(spec: spec, source: model)
-      guard network.inputSize == source.rowLength else {
-        throw NTKitError.shapeMismatch(
-          context: "\(model): model input", expected: "\(source.rowLength) features (the pool \(pool) has \(source.rows) × \(source.rowLength))",
-          found: "input_shape \(spec.inputShape) (\(network.inputSize) values)")
-      }
-      request.model = spec
-    }
+    if let model { request.model = try source.model(model, path: pool) }
     if let targetWeights { request.targetWeights = .file(targetWeights) }
     if let predictorWeights { request.predictorWeights = .file(predictorWeights) }
     return request
@@ -172,19 +160,6 @@ struct SelectCommand: ParsableCommand {
   }
 
   func loadPool() throws -> PoolSource {
-    let lower = pool.lowercased()
-    if lower.hasSuffix(".npy") {
-      if features != nil { throw ValidationError("--features applies to CSV pools only") }
-      if scaling.standardize || scaling.scaler != nil { throw ValidationError("--standardize/--scaler apply to CSV pools only") }
-      let mapped = try MappedNPY(path: pool)
-      guard mapped.dtype.isFloatingPoint || mapped.dtype == .uint8 else {
-        throw NTKitError.format(path: pool, reason: "pool dtype \(mapped.dtype.rawValue) is not supported; expected <f4, <f8 or |u1")
-      }
-      return .mapped(mapped)
-    }
-    let list = features.map { $0.split(separator: ",").map { String($0).trimmingCharacters() } }
-    var x = try InputData.load(pool, features: list)
-    if let scaler = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(pool, features: list)) { x = try scaler.apply(x) }
-    return .tensor(x)
+    try PoolSource.open(pool, features: features.map(commaSeparatedList), scaling: scaling.library)
   }
 }

@@ -15,8 +15,8 @@ struct StatsCommand: ParsableCommand {
   @Option(help: "CSV feature columns, comma-separated.") var features: String?
   @Option(help: IndicesOption.help("--inputs")) var indices: String?
   @Option(help: "Write the eigenvalues (descending, <f8) to this .npy.") var spectrum: String?
-  @Option(help: "exact (LAPACK dsyevd), lanczos, or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
-  var method: String = "auto"
+  @Option(help: "exact (LAPACK dsyevd), lanczos (top --top-k), or auto (exact up to N = \(CollectiveVariables.lanczosThreshold)).")
+  var method: SpectrumMethodChoice = .auto
   @Option(name: .customLong("top-k"), help: "Eigenvalues computed by Lanczos.") var topK: Int = 16
   @OptionGroup var compute: ComputeOptions
   @Flag(help: "One JSON object on stdout.") var json = false
@@ -25,86 +25,38 @@ struct StatsCommand: ParsableCommand {
     guard (kernel == nil) != (model == nil) else { throw ValidationError("give either --kernel or --model (with --inputs)") }
     if model != nil && inputs == nil { throw ValidationError("--model needs --inputs") }
     if indices != nil && model == nil { throw ValidationError("--indices applies to --model with --inputs, not to --kernel") }
-    guard ["exact", "lanczos", "auto"].contains(method) else {
-      throw ValidationError("--method must be exact, lanczos or auto, found \"\(method)\"")
-    }
-    guard (1...64).contains(topK) else { throw ValidationError("--top-k must be between 1 and 64") }
+    try usage { try ArgumentRules.topK(topK) }
   }
 
   func run() throws {
-    var deviceName = "cpu"
     var loadedModel: LoadedModel?
-    var matrix32: [Float]?
-    var matrix64: [Double]?
-    let n: Int
+    let report: StatsJob.Report
     if let kernel {
       // <f4 stays float32, <f8 float64; [N, M, N, M] is read as NM × NM.
-      let k = try KernelFile.load(kernel)
-      (n, matrix32, matrix64) = (k.n, k.floats, k.doubles)
+      report = try StatsJob.run(kernelFile: kernel, method: method, topK: topK)
     } else {
       let loaded = try LoadedModel.load(model: model!, weights: weights, seed: seed)
       loadedModel = loaded
-      var x = try loaded.loadInputs(inputs!, features: features.map { $0.split(separator: ",").map(String.init) })
+      var x = try loaded.loadInputs(inputs!, features: features.map(commaSeparatedList))
       if let indices { x = try RowIndices.load(indices).select(x, of: inputs!) }
-      let device = try compute.makeDevice()
-      deviceName = device.info.identifier
       var options = GramOptions(mode: .trace)
       options.memoryBudget = compute.budget
       options.isCancelled = { Interrupt.isRequested }
-      n = x.rows
-      _ = try GramJob.checkOutputFits(shape: [n, n], precision: compute.parsedPrecision)
-      func gram<T: DeviceScalar>(_: T.Type) throws -> [T] {
-        var k = [T](repeating: 0, count: n * n)
-        let report = try DeviceSelector.withFallback(on: device, warn: compute.fallback) { device in
-          if T.self == Double.self && !device.supports(.f64) {
-            throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
-          }
-          return try k.withUnsafeMutableBufferPointer {
-            try NTKGram.compute(network: loaded.network, parameters: loaded.parameters, inputs1: x, device: device,
-                                options: options, output: $0)
-          }
-        }
-        deviceName = report.device
-        return k
-      }
-      switch compute.parsedPrecision {
-      case .f32: matrix32 = try gram(Float.self)
-      case .f64: matrix64 = try gram(Double.self)
-      }
+      report = try StatsJob.run(model: loaded, inputs: x, source: inputs!, device: try compute.makeDevice(),
+                                precision: compute.precision, options: options, method: method, topK: topK,
+                                fallback: compute.fallback)
     }
-    let chosen: CollectiveVariables.Method
-    switch method {
-    case "exact": chosen = .exact
-    case "lanczos": chosen = .lanczos(k: topK)
-    default: chosen = CollectiveVariables.automaticMethod(n: n)
-    }
-    // A failure of the decomposition names the kernel file (or the inputs it came from).
-    let cv = try NTKitError.naming(file: kernel ?? inputs!) { () throws -> CollectiveVariables in
-      if let matrix64 { return try CollectiveVariables.compute(kernel: matrix64, n: n, method: chosen) }
-      return try matrix32!.withUnsafeBufferPointer { try CollectiveVariables.compute(kernel: $0, n: n, method: chosen) }
-    }
+    let (n, cv, deviceName) = (report.n, report.variables, report.device)
     if let spectrum, let values = cv.eigenvalues { try NPY.write(spectrum, shape: [values.count], doubles: values) }
     if json {
-      var fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
+      let fields: [(key: String, value: JSONValue)] = provenanceFields(loadedModel, weights: weights, seed: seed) + [
         ("kernel", kernel.map { .string($0) } ?? .null), ("inputs", inputs.map { .string($0) } ?? .null),
         ("indices", indices.map { .string($0) } ?? .null),
         ("n", .number(Double(n))), ("trace", .number(cv.trace)),
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)),
       ]
-      // "method" as in the text output (method = exact / lanczos).
-      switch cv.method {
-      case .exact:
-        fields.append(("method", .string("exact")))
-        fields.append(("eigenvalues_computed", .string("all (dsyevd)")))
-      case .lanczos(let k):
-        fields.append(("method", .string("lanczos")))
-        fields.append(("top_k", .number(Double(k))))
-        fields.append(("eigenvalues_computed", .string("top \(k) (Lanczos)")))
-        fields.append(("entropy_note", .string("not computed: only the top \(k) eigenvalues are known")))
-      }
-      if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
-      print(JSONValue.object(fields).serialized())
+      print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: "dsyevd")).serialized())
     } else {
       for line in cv.summaryLines { print(line) }
       print("device = \(deviceName)")
@@ -138,4 +90,21 @@ struct DevicesCommand: ParsableCommand {
     }
     print("(* = what --device auto picks)")
   }
+}
+
+/// The `--json` fields of `ntk stats` and `ntk-mpi stats` after the common
+/// ones: "method" as in the text output (exact / lanczos), what was computed
+/// (`exactRoutine`: dsyevd or pdsyevd) and the top eigenvalues.
+func spectrumFields(_ cv: CollectiveVariables, exactRoutine: String) -> [(key: String, value: JSONValue)] {
+  var fields: [(key: String, value: JSONValue)]
+  switch cv.method {
+  case .exact:
+    fields = [("method", .string("exact")), ("eigenvalues_computed", .string("all (\(exactRoutine))"))]
+  case .lanczos(let k):
+    fields = [("method", .string("lanczos")), ("top_k", .number(Double(k))),
+              ("eigenvalues_computed", .string("top \(k) (Lanczos)")),
+              ("entropy_note", .string("not computed: only the top \(k) eigenvalues are known"))]
+  }
+  if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
+  return fields
 }

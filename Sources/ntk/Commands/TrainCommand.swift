@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
   @Flag(name: .customLong("standardize-target"), help: "Standardise regression targets with the training set's mean and sd (test targets too).")
   var standardizeTarget = false
   @Option(help: "CSV target column(s), comma-separated (instead of --labels).") var target: String?
-  @Option(help: "mse or cross_entropy (default: from the labels' dtype).") var loss: String?
-  @Option(help: "adam (default) or sgd.") var optimizer: String = "adam"
+  @Option(help: "Loss (default: from the labels' dtype).") var loss: Loss?
+  @Option(help: "Optimizer.") var optimizer: OptimizerChoice = .adam
   @Option(help: "Learning rate.") var lr: Double = 1e-3
   @Option(help: "Adam β1.") var beta1: Double = 0.9
   @Option(help: "Adam β2.") var beta2: Double = 0.999
@@ -39,20 +39,17 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Output weights (.safetensors).") var out: String
   @Option(name: .customLong("eval-every"), help: "Evaluate the test set every K epochs (and after the last).") var evalEvery: Int = 1
   @Option(help: "Per-epoch history (.csv).") var history: String?
-  @Option(help: DeviceOption.help) var device: String = "auto"
+  @Option(help: DeviceOption.help) var device: DeviceChoice = .auto
   @Flag(help: "Print a JSON summary on stdout.") var json = false
 
   func validate() throws {
-    if let loss { do { _ = try Loss(parsing: loss) } catch let e as NTKitError { throw ValidationError(e.description) } }
-    guard ["adam", "sgd"].contains(optimizer.lowercased()) else {
-      throw ValidationError("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd")
+    try usage {
+      try ArgumentRules.atLeast(0, epochs, flag: "--epochs")
+      try ArgumentRules.learningRate(lr)
+      try ArgumentRules.adam(beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay)
+      try ArgumentRules.atLeast(1, batchSize, flag: "--batch-size")
+      try ArgumentRules.atLeast(1, evalEvery, flag: "--eval-every")
     }
-    guard epochs >= 0 else { throw ValidationError("--epochs must be ≥ 0, found \(epochs)") }
-    guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, found \(lr)") }
-    guard (0..<1).contains(beta1), (0..<1).contains(beta2) else { throw ValidationError("--beta1 and --beta2 must be in [0, 1)") }
-    guard eps > 0, weightDecay >= 0 else { throw ValidationError("--eps must be > 0 and --weight-decay ≥ 0") }
-    if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b)") }
-    guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1, found \(evalEvery)") }
     if evalEvery != 1 && test == nil { throw ValidationError("--eval-every needs --test") }
     if labels == nil && target == nil { throw ValidationError("give the training targets: --labels Y.npy (or --target COLUMN for CSV)") }
     if labels != nil && target != nil { throw ValidationError("give --labels or --target, not both") }
@@ -65,45 +62,25 @@ struct TrainCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try LoadedModel.load(model: model, weights: weights, seed: seed)
-    let m = loaded.network.outputSize
-    let targetList = target.map(splitList)
-    var featureList = features.map(splitList)
-    if featureList == nil, let targetList, train.lowercased().hasSuffix(".csv") {
-      featureList = try TrainingTargets.featureColumns(csv: train, excludingTargets: targetList)
-    }
-    var x = try loaded.loadInputs(train, features: featureList)
-    let allRows = x.rows
-    let picked = try indices.map { try RowIndices.load($0).resolved(rows: allRows, of: train) }
-    if let picked { x = x.gatherRows(picked) }
-    let scaler = try scaling.library.scaler(fittingOn: x, columns: InputData.columnNames(train, features: featureList))
-    if let scaler { x = try scaler.apply(x) }
-    var y = try loadTargets(labels: labels, csv: train, rows: allRows, outputs: m)
-    if let picked { y = y.selectingRows(picked, of: allRows) }
-    var targetScaler: Standardizer?
-    if standardizeTarget {
-      guard case .values(let v) = y else { throw ValidationError("--standardize-target applies to regression targets only") }
-      let s = Standardizer.fit(Tensor(shape: [x.rows, m], data: v))
-      y = .values(try s.apply(Tensor(shape: [x.rows, m], data: v)).data)
-      targetScaler = s
-    }
-    var testSet: (inputs: Tensor, targets: TrainingTargets)?
-    if let test {
-      var tx = try loaded.loadInputs(test, features: featureList)
-      if let scaler { tx = try scaler.apply(tx) }
-      var ty = try loadTargets(labels: testLabels, csv: test, rows: tx.rows, outputs: m, like: y.loss)
-      if let targetScaler, case .values(let v) = ty {
-        ty = .values(try targetScaler.apply(Tensor(shape: [tx.rows, m], data: v)).data)
-      }
-      testSet = (tx, ty)
-    }
-    let hyper = AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay)
-    let opt: OptimizerKind = optimizer.lowercased() == "sgd" ? .sgd(learningRate: lr) : .adam(hyper)
+    var request = TrainingDataRequest(train: train)
+    request.labels = labels
+    request.targetColumns = target.map(commaSeparatedList)
+    request.features = features.map(commaSeparatedList)
+    request.indices = indices
+    request.scaling = scaling.library
+    request.standardizeTarget = standardizeTarget
+    request.test = test
+    request.testLabels = testLabels
+    request.loss = loss
+    let data = try usage { try request.load(for: loaded) }
+    let (x, y) = (data.inputs, data.targets)
+    let opt = optimizer.make(AdamHyper(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay))
     let dev = try resolveDevice(device)
     let trainer = try Trainer(network: loaded.network, parameters: loaded.parameters, device: dev,
                               capacity: min(batchSize ?? x.rows, x.rows))
     let bar = ProgressBar("ntk train", total: epochs, unit: " epochs")
     let history = try trainer.train(inputs: x, targets: y, epochs: epochs, batchSize: batchSize, optimizer: opt, seed: seed,
-                                    test: testSet, evaluateEvery: evalEvery, onEpoch: { bar.update($0.epoch) })
+                                    test: data.test, evaluateEvery: evalEvery, onEpoch: { bar.update($0.epoch) })
     try trainer.parameters.save(out, network: loaded.network)
     if let path = self.history { try history.writeCSV(path) }
     let finalTrain = history.finalTrainLoss
@@ -126,14 +103,5 @@ struct TrainCommand: ParsableCommand {
         if let acc = history.finalTestAccuracy { print("final test accuracy: \(format(acc, "%.4f"))") }
       }
     }
-  }
-
-  private func splitList(_ s: String) -> [String] { s.split(separator: ",").map { String($0).trimmingCharacters() } }
-
-  /// Targets from a labels .npy, or from the --target columns of `csv`.
-  private func loadTargets(labels: String?, csv: String, rows: Int, outputs: Int, like: Loss? = nil) throws -> TrainingTargets {
-    let chosen = try like ?? loss.map { try Loss(parsing: $0) }
-    if let labels { return try TrainingTargets.load(labels: labels, rows: rows, loss: chosen) }
-    return try TrainingTargets.load(csv: csv, columns: splitList(target!), loss: chosen)
   }
 }

@@ -1,0 +1,1 @@
+../../ntk/OptionValues.swift
