@@ -117,7 +117,10 @@ final class PlotTests: XCTestCase {
   /// Renders the two reference figures; with NTKIT_PLOT_DIR set they are kept
   /// there for a visual check (e.g. `rsvg-convert -o a.png a.svg`).
   func testFiguresWriteAtomically() throws {
-    let dir = ProcessInfo.processInfo.environment["NTKIT_PLOT_DIR"] ?? NSTemporaryDirectory()
+    // A directory of its own: other processes' temporaries in /tmp are not this test's leftovers.
+    let dir = ProcessInfo.processInfo.environment["NTKIT_PLOT_DIR"] ?? NSTemporaryDirectory() + "ntkit-plots-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { if ProcessInfo.processInfo.environment["NTKIT_PLOT_DIR"] == nil { try? FileManager.default.removeItem(atPath: dir) } }
     let scatter = dir + "/ntkit-scatter.svg", panels = dir + "/ntkit-panels.svg"
     try scatterPlot().write(to: scatter)
     let figure = SVGFigure(panels: [sizePlot("min test loss", shift: 0), sizePlot("final test loss", shift: 0.2)],
