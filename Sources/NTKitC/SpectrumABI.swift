@@ -50,7 +50,7 @@ public func ntk_collective_variables(
     if let eigenvalues { for (i, v) in values.prefix(Int(n)).enumerated() { eigenvalues[i] = v } }
     let methodName: String
     switch cv.method {
-    case .exact: methodName = "exact (dsyevd)"
+    case .exact: methodName = "exact (\(SymmetricEigen.routine(n: Int(n))))"
     case .lanczos(let k): methodName = "lanczos (top \(k))"
     }
     setInfo(info, .object([

@@ -39,7 +39,7 @@ struct MPIStatsCommand: ParsableCommand {
       ]
       print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: "pdsyevd")).serialized())
     } else {
-      for line in cv.summaryLines { print(line == "method = exact (dsyevd)" ? "method = exact (pdsyevd)" : line) }
+      for line in cv.summaryLines { print(line.hasPrefix("method = exact") ? "method = exact (pdsyevd)" : line) }
       print("device = \(deviceName)")
       if let spectrum = f.spectrum { print("wrote \(spectrum): \(cv.eigenvalues?.count ?? 0) eigenvalues") }
     }

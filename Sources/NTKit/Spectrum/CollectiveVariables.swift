@@ -110,7 +110,7 @@ public struct CollectiveVariables: Sendable, Equatable {
     }
     lines.append("lambda_max = \(format(lambdaMax, "%.6e"))")
     switch method {
-    case .exact: lines.append("method = exact (dsyevd)")
+    case .exact: lines.append("method = exact (\(SymmetricEigen.routine(n: n)))")
     case .lanczos(let k): lines.append("method = lanczos (top-\(k))")
     }
     return lines

@@ -20,6 +20,12 @@ public enum SymmetricEigen {
   /// but OpenBLAS's CPU-specific kernels may change the last bits).
   public static let fixedOrderLimit = 1024
 
+  /// What computes the eigenvalues of an `n × n` matrix, as printed by
+  /// `stats` ("fixed-order tridiagonal + dsterf" or "dsyevd").
+  public static func routine(n: Int) -> String {
+    n <= fixedOrderLimit ? "fixed-order tridiagonal + dsterf" : "dsyevd"
+  }
+
   /// Eigenvalues, descending, of the symmetric part of the row-major float64
   /// matrix `a` (`a.count == n * n`).
   public static func eigenvalues(_ a: [Double], n: Int) throws -> [Double] {

@@ -56,7 +56,7 @@ struct StatsCommand: ParsableCommand {
         ("entropy", cv.entropy.map { .number($0) } ?? .null), ("lambda_max", .number(cv.lambdaMax)),
         ("device", .string(deviceName)),
       ]
-      print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: "dsyevd")).serialized())
+      print(JSONValue.object(fields + spectrumFields(cv, exactRoutine: SymmetricEigen.routine(n: cv.n))).serialized())
     } else {
       for line in cv.summaryLines { print(line) }
       print("device = \(deviceName)")
