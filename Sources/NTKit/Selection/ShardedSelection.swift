@@ -52,7 +52,7 @@ public enum ShardedSelection {
       switch request.method {
       case .rnd: return try RNDSelector(request, range: range, comm: comm)
       case .random: return RandomSelector(request)
-      case .kCenter: return ShardedKCenterSelector(request, range: range, comm: comm)
+      case .kCenter: return KCenterSelector(request, range: range, comm: comm)
       }
     }
     return try DataSelection.drive(
