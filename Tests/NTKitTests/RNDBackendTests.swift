@@ -27,12 +27,6 @@ final class RNDBackendTests: XCTestCase {
     return r
   }
 
-  func tempPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ntkit-rndb-\(getpid())")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name).path
-  }
-
   func testTheRequestChoosesTheBackend() throws {
     XCTAssertTrue(try RNDSelector(request(.mse, batch: nil, fused: true), device: device).isFused)
     XCTAssertFalse(try RNDSelector(request(.mse, batch: nil, fused: false), device: device).isFused)
@@ -63,8 +57,7 @@ final class RNDBackendTests: XCTestCase {
     for batch in [nil, 3] as [Int?] {
       for firstFused in [true, false] {
         let full = try DataSelection.run(request(.l2, batch: batch, fused: true), device: device)
-        let path = tempPath("ck-\(batch ?? 0)-\(firstFused).json")
-        try? FileManager.default.removeItem(atPath: path)
+        let path = makeTempDirectory() + "/ck.json"
         var first = request(.l2, batch: batch, fused: firstFused)
         first.checkpointPath = path
         first.resume = true
