@@ -60,19 +60,26 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
     else { for (int j = 0; j < FO; j++) o[j] = ws * acc[j]; }                            \
   }
 
-/* R rows (R constant at each call) × 32 outputs: 2R independent accumulators. */
-AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
-                   int relu, float *restrict y, const int R) {
-  v16 a0[8], a1[8];
+/* a0[r] ‖ a1[r] = Σ_k x[r·K + k] · w[k·32 .. k·32 + 31] for R rows (R constant at each call) × 32
+   outputs: 2R independent accumulators, each summed in k order with one FMA per term. */
+AI void acc32_rows(const float *restrict x, ptrdiff_t K, const float *restrict w, v16 *restrict a0, v16 *restrict a1,
+                   const int R) {
   for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
-  for (ptrdiff_t k = 0; k < fi; k++) {
+  for (ptrdiff_t k = 0; k < K; k++) {
     const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
     for (int r = 0; r < R; r++) {
-      const v16 xv = SPLAT(x[r * fi + k]);
+      const v16 xv = SPLAT(x[r * K + k]);
       a0[r] = VFMA(xv, w0, a0[r]);
       a1[r] = VFMA(xv, w1, a1[r]);
     }
   }
+}
+
+/* R rows × 32 outputs of an affine layer: y = act(ws·x·W + bias). */
+AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
+                   int relu, float *restrict y, const int R) {
+  v16 a0[8], a1[8];
+  acc32_rows(x, fi, w, a0, a1, R);
   for (int r = 0; r < R; r++) {
     v16 o0 = ws * a0[r] + bias0, o1 = ws * a1[r] + bias1;
     if (relu) { o0 = relu16(o0); o1 = relu16(o1); }
@@ -208,15 +215,7 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
 /* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
 AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_t fo, float *restrict out, const int R) {
   v16 a0[8], a1[8];
-  for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
-  for (ptrdiff_t j = 0; j < fo; j++) {
-    const v16 w0 = ld16(wt + j * 32), w1 = ld16(wt + j * 32 + 16);
-    for (int r = 0; r < R; r++) {
-      const v16 gv = SPLAT(g[r * fo + j]);
-      a0[r] = VFMA(gv, w0, a0[r]);
-      a1[r] = VFMA(gv, w1, a1[r]);
-    }
-  }
+  acc32_rows(g, fo, wt, a0, a1, R);
   for (int r = 0; r < R; r++) { st16(out + r * 32, a0[r]); st16(out + r * 32 + 16, a1[r]); }
 }
 
