@@ -60,6 +60,18 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
     else { for (int j = 0; j < FO; j++) o[j] = ws * acc[j]; }                            \
   }
 
+/* o[j] = Σ_k v[k] · m[k·cols + j] for j < cols, each summed in k order with one FMA per term
+   (v: K values, m: K × cols, row-major). */
+AI void row_times_matrix(const float *restrict v, ptrdiff_t K, const float *restrict m, ptrdiff_t cols,
+                         float *restrict o) {
+  for (ptrdiff_t j = 0; j < cols; j++) o[j] = 0;
+  for (ptrdiff_t k = 0; k < K; k++) {
+    const float vk = v[k];
+    const float *mk = m + k * cols;
+    for (ptrdiff_t j = 0; j < cols; j++) o[j] = SFMA(vk, mk[j], o[j]);
+  }
+}
+
 /* a0[r] ‖ a1[r] = Σ_k x[r·K + k] · w[k·32 .. k·32 + 31] for R rows (R constant at each call) × 32
    outputs: 2R independent accumulators, each summed in k order with one FMA per term. */
 AI void acc32_rows(const float *restrict x, ptrdiff_t K, const float *restrict w, v16 *restrict a0, v16 *restrict a1,
@@ -120,14 +132,8 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
     }
   } else {
     for (ptrdiff_t i = 0; i < n; i++) {
-      const float *xi = x + i * fi;
       float *o = y + i * fo;
-      for (ptrdiff_t j = 0; j < fo; j++) o[j] = 0;
-      for (ptrdiff_t k = 0; k < fi; k++) {
-        const float xv = xi[k];
-        const float *wr = w + k * fo;
-        for (ptrdiff_t j = 0; j < fo; j++) o[j] = SFMA(xv, wr[j], o[j]);
-      }
+      row_times_matrix(x + i * fi, fi, w, fo, o);
       if (b) { for (ptrdiff_t j = 0; j < fo; j++) o[j] = ws * o[j] + bs * b[j]; }
       else { for (ptrdiff_t j = 0; j < fo; j++) o[j] *= ws; }
     }
@@ -244,16 +250,7 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
     if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
-  for (ptrdiff_t i = 0; i < n; i++) {
-    const float *gi = g + i * fo;
-    float *o = out + i * fi;
-    for (ptrdiff_t k = 0; k < fi; k++) o[k] = 0;
-    for (ptrdiff_t j = 0; j < fo; j++) {
-      const float gv = gi[j];
-      const float *row = wt + j * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) o[k] = SFMA(gv, row[k], o[k]);
-    }
-  }
+  for (ptrdiff_t i = 0; i < n; i++) row_times_matrix(g + i * fo, fo, wt, fi, out + i * fi);
 }
 
 AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
