@@ -1,6 +1,6 @@
 // activation.cl — element-wise activations σ and their derivatives σ'.
 //
-// Codes (Activation.code): 0 identity, 1 relu, 2 tanh, 3 sigmoid, 4 gelu
+// Codes (Activation.code, NTK_ACT_* below): 0 identity, 1 relu, 2 tanh, 3 sigmoid, 4 gelu
 // (exact, erf-based), 5 softplus, 6 silu, 7 leaky_relu (slope `alpha`).
 // ntk_act_forward: y[i] = σ(z[i]) for i < count (y may alias z).
 // ntk_act_backward: g[(i·m + a)·width + k] *= σ'(z[i·width + k]) for
@@ -8,32 +8,44 @@
 // At the kink of relu/leaky_relu the derivative of z > 0 is taken.
 // Work-group size: any (1-D); global size rounded up, edges checked.
 
+// Activation codes: the table of Sources/CNTKitCPU/include/ntkit_codes.h (same names and values).
+#ifndef NTK_ACT_IDENTITY
+#define NTK_ACT_IDENTITY 0
+#define NTK_ACT_RELU 1
+#define NTK_ACT_TANH 2
+#define NTK_ACT_SIGMOID 3
+#define NTK_ACT_GELU 4
+#define NTK_ACT_SOFTPLUS 5
+#define NTK_ACT_SILU 6
+#define NTK_ACT_LEAKY_RELU 7
+#endif
+
 inline REAL act_apply(int act, REAL alpha, REAL z) {
   switch (act) {
-  case 1: return z > (REAL)0 || isnan(z) ? z : (REAL)0;  // NaN passes: overflows stay visible
-  case 2: return tanh(z);
-  case 3: return (REAL)1 / ((REAL)1 + exp(-z));
-  case 4: return z * ((REAL)1 + erf(z * (REAL)0.7071067811865476)) / (REAL)2;
-  case 5: return z > (REAL)0 ? z + log1p(exp(-z)) : log1p(exp(z));
-  case 6: return z / ((REAL)1 + exp(-z));
-  case 7: return z >= (REAL)0 ? z : alpha * z;
+  case NTK_ACT_RELU: return z > (REAL)0 || isnan(z) ? z : (REAL)0;  // NaN passes: overflows stay visible
+  case NTK_ACT_TANH: return tanh(z);
+  case NTK_ACT_SIGMOID: return (REAL)1 / ((REAL)1 + exp(-z));
+  case NTK_ACT_GELU: return z * ((REAL)1 + erf(z * (REAL)0.7071067811865476)) / (REAL)2;
+  case NTK_ACT_SOFTPLUS: return z > (REAL)0 ? z + log1p(exp(-z)) : log1p(exp(z));
+  case NTK_ACT_SILU: return z / ((REAL)1 + exp(-z));
+  case NTK_ACT_LEAKY_RELU: return z >= (REAL)0 ? z : alpha * z;
   default: return z;
   }
 }
 
 inline REAL act_derivative(int act, REAL alpha, REAL z) {
   switch (act) {
-  case 1: return z > (REAL)0 ? (REAL)1 : (REAL)0;
-  case 2: { const REAL t = tanh(z); return (REAL)1 - t * t; }
-  case 3: { const REAL s = (REAL)1 / ((REAL)1 + exp(-z)); return s * ((REAL)1 - s); }
-  case 4: {
+  case NTK_ACT_RELU: return z > (REAL)0 ? (REAL)1 : (REAL)0;
+  case NTK_ACT_TANH: { const REAL t = tanh(z); return (REAL)1 - t * t; }
+  case NTK_ACT_SIGMOID: { const REAL s = (REAL)1 / ((REAL)1 + exp(-z)); return s * ((REAL)1 - s); }
+  case NTK_ACT_GELU: {
     const REAL cdf = ((REAL)1 + erf(z * (REAL)0.7071067811865476)) / (REAL)2;
     const REAL pdf = exp(-z * z / (REAL)2) * (REAL)0.3989422804014327;
     return cdf + z * pdf;
   }
-  case 5: return (REAL)1 / ((REAL)1 + exp(-z));
-  case 6: { const REAL s = (REAL)1 / ((REAL)1 + exp(-z)); return s * ((REAL)1 + z * ((REAL)1 - s)); }
-  case 7: return z >= (REAL)0 ? (REAL)1 : alpha;
+  case NTK_ACT_SOFTPLUS: return (REAL)1 / ((REAL)1 + exp(-z));
+  case NTK_ACT_SILU: { const REAL s = (REAL)1 / ((REAL)1 + exp(-z)); return s * ((REAL)1 + z * ((REAL)1 - s)); }
+  case NTK_ACT_LEAKY_RELU: return z >= (REAL)0 ? (REAL)1 : alpha;
   default: return (REAL)1;
   }
 }

@@ -10,6 +10,15 @@
 //   as −∞; writes (index, value) per group, index −1 when it saw none.
 // ntk_argmax_final: stage 2; one work-group reduces the partials to out[0].
 // Ties go to the lowest index. Work-group size: ARGMAX_WG (power of two).
+// Metric codes: the table of Sources/CNTKitCPU/include/ntkit_codes.h (same names and values).
+#ifndef NTK_METRIC_MSE
+#define NTK_METRIC_MSE 0
+#define NTK_METRIC_L1 1
+#define NTK_METRIC_L2 2
+#define NTK_METRIC_LP 3
+#define NTK_METRIC_COSINE 4
+#define NTK_METRIC_ANGULAR 5
+#endif
 #ifndef ARGMAX_WG
 #define ARGMAX_WG 256
 #endif
@@ -22,7 +31,7 @@ __kernel void ntk_row_distances(int metric, float p, __global const REAL *a, ulo
   __global const REAL *x = a + offA + (size_t)i * d;
   __global const REAL *y = b + offB + (size_t)i * d;
   ACC r;
-  if (metric == 4 || metric == 5) {
+  if (metric == NTK_METRIC_COSINE || metric == NTK_METRIC_ANGULAR) {
     ACC ab = 0, aa = 0, bb = 0;
     for (int k = 0; k < d; k++) {
       const ACC u = (ACC)x[k], w = (ACC)y[k];
@@ -30,23 +39,23 @@ __kernel void ntk_row_distances(int metric, float p, __global const REAL *a, ulo
     }
     const ACC den = sqrt(aa * bb);
     const ACC cosine = den > 0 ? fmin((ACC)1, fmax((ACC)-1, ab / den)) : (ACC)0;
-    r = metric == 4 ? (ACC)1 - cosine : acos(cosine) / (ACC)ACC_PI;
+    r = metric == NTK_METRIC_COSINE ? (ACC)1 - cosine : acos(cosine) / (ACC)ACC_PI;
   } else {
     ACC s = 0;
     // lp: scaled by m = max |e| (no underflow to 0 for a large p), as on the CPU.
     ACC m = 0;
-    if (metric == 3) {
+    if (metric == NTK_METRIC_LP) {
       for (int k = 0; k < d; k++) m = fmax(m, fabs((ACC)x[k] - (ACC)y[k]));
     }
     for (int k = 0; k < d; k++) {
       const ACC e = (ACC)x[k] - (ACC)y[k];
-      if (metric == 1) s += fabs(e);
-      else if (metric == 3) s += m > 0 ? pow(fabs(e) / m, (ACC)p) : (ACC)0;
+      if (metric == NTK_METRIC_L1) s += fabs(e);
+      else if (metric == NTK_METRIC_LP) s += m > 0 ? pow(fabs(e) / m, (ACC)p) : (ACC)0;
       else s += e * e;
     }
-    if (metric == 0) r = s / (ACC)max(d, 1);
-    else if (metric == 2) r = sqrt(s);
-    else if (metric == 3) r = m > 0 ? m * pow(s, (ACC)1 / (ACC)p) : (ACC)0;
+    if (metric == NTK_METRIC_MSE) r = s / (ACC)max(d, 1);
+    else if (metric == NTK_METRIC_L2) r = sqrt(s);
+    else if (metric == NTK_METRIC_LP) r = m > 0 ? m * pow(s, (ACC)1 / (ACC)p) : (ACC)0;
     else r = s;
   }
   out[offOut + i] = (REAL)r;

@@ -1,5 +1,6 @@
 #include "fastmlp.h"
 #include "ntkit_isa.h"
+#include "ntkit_codes.h"
 // Same bits on every CPU and instruction set (issue 12): no contraction, so
 // every multiply-add is written out: FMA (one rounding) where a sum of
 // products accumulates, fmaf/llvm.fma in every clone including the baseline
@@ -26,9 +27,9 @@ typedef float v16u __attribute__((vector_size(64), aligned(4)));
 #define SPLAT(x) splat16(x)
 
 static inline void act_rows(float *y, ptrdiff_t count, int act, float alpha) {
-  if (act == 1) {
+  if (act == NTK_ACT_RELU) {
     for (ptrdiff_t i = 0; i < count; i++) y[i] = y[i] > 0 ? y[i] : 0;
-  } else if (act == 2) {
+  } else if (act == NTK_ACT_LEAKY_RELU) {
     for (ptrdiff_t i = 0; i < count; i++) y[i] = y[i] > 0 ? y[i] : alpha * y[i];
   }
 }
@@ -59,19 +60,38 @@ AI v16 relu16(v16 v) { return (v16)((v16i)v & (v16i)(v > (v16){0})); }
     else { for (int j = 0; j < FO; j++) o[j] = ws * acc[j]; }                            \
   }
 
-/* R rows (R constant at each call) × 32 outputs: 2R independent accumulators. */
-AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
-                   int relu, float *restrict y, const int R) {
-  v16 a0[8], a1[8];
+/* o[j] = Σ_k v[k] · m[k·cols + j] for j < cols, each summed in k order with one FMA per term
+   (v: K values, m: K × cols, row-major). */
+AI void row_times_matrix(const float *restrict v, ptrdiff_t K, const float *restrict m, ptrdiff_t cols,
+                         float *restrict o) {
+  for (ptrdiff_t j = 0; j < cols; j++) o[j] = 0;
+  for (ptrdiff_t k = 0; k < K; k++) {
+    const float vk = v[k];
+    const float *mk = m + k * cols;
+    for (ptrdiff_t j = 0; j < cols; j++) o[j] = SFMA(vk, mk[j], o[j]);
+  }
+}
+
+/* a0[r] ‖ a1[r] = Σ_k x[r·K + k] · w[k·32 .. k·32 + 31] for R rows (R constant at each call) × 32
+   outputs: 2R independent accumulators, each summed in k order with one FMA per term. */
+AI void acc32_rows(const float *restrict x, ptrdiff_t K, const float *restrict w, v16 *restrict a0, v16 *restrict a1,
+                   const int R) {
   for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
-  for (ptrdiff_t k = 0; k < fi; k++) {
+  for (ptrdiff_t k = 0; k < K; k++) {
     const v16 w0 = ld16(w + k * 32), w1 = ld16(w + k * 32 + 16);
     for (int r = 0; r < R; r++) {
-      const v16 xv = SPLAT(x[r * fi + k]);
+      const v16 xv = SPLAT(x[r * K + k]);
       a0[r] = VFMA(xv, w0, a0[r]);
       a1[r] = VFMA(xv, w1, a1[r]);
     }
   }
+}
+
+/* R rows × 32 outputs of an affine layer: y = act(ws·x·W + bias). */
+AI void fwd32_rows(const float *restrict x, ptrdiff_t fi, const float *restrict w, float ws, v16 bias0, v16 bias1,
+                   int relu, float *restrict y, const int R) {
+  v16 a0[8], a1[8];
+  acc32_rows(x, fi, w, a0, a1, R);
   for (int r = 0; r < R; r++) {
     v16 o0 = ws * a0[r] + bias0, o1 = ws * a1[r] + bias1;
     if (relu) { o0 = relu16(o0); o1 = relu16(o1); }
@@ -86,13 +106,13 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
                        float ws, const float *restrict b, float bs, int act, float alpha, float *restrict y, const int RB) {
   if (fo == 32) {
     const v16 bias0 = b ? ld16(b) * bs : (v16){0}, bias1 = b ? ld16(b + 16) * bs : (v16){0};
-    const int relu = act == 1;
+    const int relu = act == NTK_ACT_RELU;
     ptrdiff_t i = 0;
     if (RB >= 8) for (; i + 8 <= n; i += 8) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 8);
     if (RB >= 4) for (; i + 4 <= n; i += 4) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 4);
     for (; i + 2 <= n; i += 2) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 2);
     if (i < n) fwd32_rows(x + i * fi, fi, w, ws, bias0, bias1, relu, y + i * 32, 1);
-    if (act == 2) act_rows(y, n * fo, act, alpha);
+    if (act == NTK_ACT_LEAKY_RELU) act_rows(y, n * fo, act, alpha);
     return;
   } else if (fo == 16) {
     FWD_FIXED(16)
@@ -112,14 +132,8 @@ AI void affine_forward(const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const
     }
   } else {
     for (ptrdiff_t i = 0; i < n; i++) {
-      const float *xi = x + i * fi;
       float *o = y + i * fo;
-      for (ptrdiff_t j = 0; j < fo; j++) o[j] = 0;
-      for (ptrdiff_t k = 0; k < fi; k++) {
-        const float xv = xi[k];
-        const float *wr = w + k * fo;
-        for (ptrdiff_t j = 0; j < fo; j++) o[j] = SFMA(xv, wr[j], o[j]);
-      }
+      row_times_matrix(x + i * fi, fi, w, fo, o);
       if (b) { for (ptrdiff_t j = 0; j < fo; j++) o[j] = ws * o[j] + bs * b[j]; }
       else { for (ptrdiff_t j = 0; j < fo; j++) o[j] *= ws; }
     }
@@ -133,15 +147,11 @@ AI void ntk_fm_affine_forward_impl(const float *restrict x, ptrdiff_t n, ptrdiff
 }
 
 AI void activation_backward(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
-  if (act == 1) {
+  if (act == NTK_ACT_RELU) {
     for (ptrdiff_t i = 0; i < count; i++) g[i] = a[i] > 0 ? g[i] : 0;
-  } else if (act == 2) {
+  } else if (act == NTK_ACT_LEAKY_RELU) {
     for (ptrdiff_t i = 0; i < count; i++) g[i] = a[i] > 0 ? g[i] : alpha * g[i];
   }
-}
-
-AI void ntk_fm_activation_backward_impl(const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha) {
-  activation_backward(a, g, count, act, alpha);
 }
 
 /* K consecutive input features (K constant at each call) × 32 outputs of gw = ws·xᵀg;
@@ -208,23 +218,10 @@ AI void weight_gradient(const float *restrict x, const float *restrict g, ptrdif
   }
 }
 
-AI void ntk_fm_weight_gradient_impl(const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                            float ws, float *restrict gw, float *restrict gb, float bs, const int RB) {
-  weight_gradient(x, g, n, fi, fo, ws, gw, gb, bs, RB);
-}
-
 /* R rows (constant) of out[R×32] = g[R×fo]·wt[fo×32]. */
 AI void igrad32_rows(const float *restrict g, const float *restrict wt, ptrdiff_t fo, float *restrict out, const int R) {
   v16 a0[8], a1[8];
-  for (int r = 0; r < R; r++) { a0[r] = (v16){0}; a1[r] = (v16){0}; }
-  for (ptrdiff_t j = 0; j < fo; j++) {
-    const v16 w0 = ld16(wt + j * 32), w1 = ld16(wt + j * 32 + 16);
-    for (int r = 0; r < R; r++) {
-      const v16 gv = SPLAT(g[r * fo + j]);
-      a0[r] = VFMA(gv, w0, a0[r]);
-      a1[r] = VFMA(gv, w1, a1[r]);
-    }
-  }
+  acc32_rows(g, fo, wt, a0, a1, R);
   for (int r = 0; r < R; r++) { st16(out + r * 32, a0[r]); st16(out + r * 32 + 16, a1[r]); }
 }
 
@@ -253,21 +250,7 @@ AI void input_gradient(const float *restrict g, const float *restrict w, ptrdiff
     if (i < n) igrad32_rows(g + i * fo, wt, fo, out + i * 32, 1);
     return;
   }
-  for (ptrdiff_t i = 0; i < n; i++) {
-    const float *gi = g + i * fo;
-    float *o = out + i * fi;
-    for (ptrdiff_t k = 0; k < fi; k++) o[k] = 0;
-    for (ptrdiff_t j = 0; j < fo; j++) {
-      const float gv = gi[j];
-      const float *row = wt + j * fi;
-      for (ptrdiff_t k = 0; k < fi; k++) o[k] = SFMA(gv, row[k], o[k]);
-    }
-  }
-}
-
-AI void ntk_fm_input_gradient_impl(const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo,
-                           float ws, float *restrict wt, float *restrict out, const int RB) {
-  input_gradient(g, w, n, fi, fo, ws, wt, out, RB);
+  for (ptrdiff_t i = 0; i < n; i++) row_times_matrix(g + i * fo, fo, wt, fi, out + i * fi);
 }
 
 AI void adam(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
@@ -280,11 +263,6 @@ AI void adam(float *restrict p, const float *restrict g, float *restrict m, floa
     v[i] = vi;
     p[i] -= lr * mi / (__builtin_elementwise_sqrt(vi * invC2) + eps);
   }
-}
-
-AI void ntk_fm_adam_impl(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count,
-                 float b1, float b2, float lr, float invC2, float eps, float wd) {
-  adam(p, g, m, v, count, b1, b2, lr, invC2, eps, wd);
 }
 
 AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
@@ -319,27 +297,23 @@ AI void ntk_fm_fit_impl(const ntk_fm_layer *layers, int count, float *restrict t
   }
 }
 
-AI void ntk_fm_mse_seed_impl(const float *restrict out, const float *restrict y, float *restrict g, ptrdiff_t count, float scale) {
-  for (ptrdiff_t i = 0; i < count; i++) g[i] = scale * (out[i] - y[i]);
-}
-
 AI void ntk_fm_distances_impl(const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric,
                       float *restrict out) {
-  if (m == 1 && metric != 2) {
+  if (m == 1 && metric != NTK_METRIC_L1) {
     for (ptrdiff_t i = 0; i < n; i++) {
       const double e = (double)a[i] - (double)b[i];
-      out[i] = metric == 0 ? (float)(e * e) : (float)__builtin_elementwise_sqrt(e * e);
+      out[i] = metric == NTK_METRIC_MSE ? (float)(e * e) : (float)__builtin_elementwise_sqrt(e * e);
     }
     return;
   }
   for (ptrdiff_t i = 0; i < n; i++) {
     double s = 0;
     const float *ai = a + i * m, *bi = b + i * m;
-    if (metric == 2) {
+    if (metric == NTK_METRIC_L1) {
       for (ptrdiff_t k = 0; k < m; k++) s += __builtin_fabs((double)ai[k] - (double)bi[k]);
     } else {
       for (ptrdiff_t k = 0; k < m; k++) { const double e = (double)ai[k] - (double)bi[k]; s += e * e; }
-      s = metric == 0 ? s / (double)m : __builtin_elementwise_sqrt(s);
+      s = metric == NTK_METRIC_MSE ? s / (double)m : __builtin_elementwise_sqrt(s);
     }
     out[i] = (float)s;
   }
@@ -375,20 +349,6 @@ DISPATCH_RB(ntk_fm_affine_forward,
          (const float *restrict x, ptrdiff_t n, ptrdiff_t fi, const float *restrict w, ptrdiff_t fo, float ws,
           const float *restrict b, float bs, int act, float alpha, float *restrict y),
          (x, n, fi, w, fo, ws, b, bs, act, alpha, y))
-DISPATCH(ntk_fm_activation_backward, (const float *restrict a, float *restrict g, ptrdiff_t count, int act, float alpha),
-         (a, g, count, act, alpha))
-DISPATCH_RB(ntk_fm_weight_gradient,
-         (const float *restrict x, const float *restrict g, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
-          float *restrict gw, float *restrict gb, float bs),
-         (x, g, n, fi, fo, ws, gw, gb, bs))
-DISPATCH_RB(ntk_fm_input_gradient,
-         (const float *restrict g, const float *restrict w, ptrdiff_t n, ptrdiff_t fi, ptrdiff_t fo, float ws,
-          float *restrict wt, float *restrict out),
-         (g, w, n, fi, fo, ws, wt, out))
-DISPATCH(ntk_fm_adam,
-         (float *restrict p, const float *restrict g, float *restrict m, float *restrict v, ptrdiff_t count, float b1,
-          float b2, float lr, float invC2, float eps, float wd),
-         (p, g, m, v, count, b1, b2, lr, invC2, eps, wd))
 DISPATCH_RB(ntk_fm_fit,
          (const ntk_fm_layer *layers, int count, float *restrict theta, float *restrict grad, float *restrict m1,
           float *restrict m2, ptrdiff_t parameters, const float *x, const float *y, ptrdiff_t n, ptrdiff_t m,
@@ -396,8 +356,6 @@ DISPATCH_RB(ntk_fm_fit,
           const float *invC2s, float b1, float b2, float eps, float wd),
          (layers, count, theta, grad, m1, m2, parameters, x, y, n, m, acts, cot, cot2, wt, steps, lrs, invC2s, b1, b2,
           eps, wd))
-DISPATCH(ntk_fm_mse_seed, (const float *restrict out, const float *restrict y, float *restrict g, ptrdiff_t count, float scale),
-         (out, y, g, count, scale))
 DISPATCH(ntk_fm_distances,
          (const float *restrict a, const float *restrict b, ptrdiff_t n, ptrdiff_t m, int metric, float *restrict out),
          (a, b, n, m, metric, out))

@@ -1,3 +1,5 @@
+import CNTKitCPU
+
 /// Parameter-free element-wise activations of `formats.md`.
 public enum Activation: Sendable, Equatable, Hashable {
   case relu, tanh, sigmoid
@@ -24,17 +26,18 @@ public enum Activation: Sendable, Equatable, Hashable {
     }
   }
 
-  /// Small integer code, shared with the OpenCL kernels (`ACT_*` in activation.cl).
+  /// Small integer code: `NTK_ACT_*` of the one code table (ntkit_codes.h), which the
+  /// CFastMLP kernels use and the OpenCL kernels mirror (activation.cl).
   public var code: Int32 {
     switch self {
-    case .identity: return 0
-    case .relu: return 1
-    case .tanh: return 2
-    case .sigmoid: return 3
-    case .gelu: return 4
-    case .softplus: return 5
-    case .silu: return 6
-    case .leakyRelu: return 7
+    case .identity: return NTK_ACT_IDENTITY
+    case .relu: return NTK_ACT_RELU
+    case .tanh: return NTK_ACT_TANH
+    case .sigmoid: return NTK_ACT_SIGMOID
+    case .gelu: return NTK_ACT_GELU
+    case .softplus: return NTK_ACT_SOFTPLUS
+    case .silu: return NTK_ACT_SILU
+    case .leakyRelu: return NTK_ACT_LEAKY_RELU
     }
   }
 

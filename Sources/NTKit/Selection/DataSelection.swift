@@ -30,7 +30,7 @@ public enum DataSelection {
     try request.pool.checkFinite()
     let selector: StepSelector
     switch request.method {
-    case .rnd: selector = try FastRNDSelector.make(request, device: device) ?? RNDSelector(request, device: device)
+    case .rnd: selector = try RNDSelector(request, device: device)
     case .random: selector = RandomSelector(request)
     case .kCenter: selector = try KCenterSelector(request, device: device)
     }

@@ -1,16 +1,28 @@
 import CFastMLP
-import COpenBLAS
-import Dispatch
+import CNTKitCPU
+import Glibc
 
 /// A Float-only CPU fast path for small dense MLPs (dense layers with relu,
 /// leaky-relu or identity activations), used by RND selection on the CPU
 /// device. RND's matrices are 1–1000 rows × 32: at these sizes the generic
 /// path's per-call costs (protocol dispatch, unspecialised generics, BLAS
 /// set-up and thread wake-ups) dominate, so this path keeps every buffer
-/// preallocated, calls no protocol and runs hand-written loops below
-/// `blasMinimumWork` multiply-adds per product (BLAS above).
+/// preallocated, calls no protocol and runs the register-blocked CFastMLP
+/// kernels (no BLAS: measured with `ntk bench --rnd`, they beat OpenBLAS at
+/// every RND shape, 1–2048 rows × ≤ 32), whose sums run in a fixed order: the
+/// same bits on every x86-64 CPU and `NTKIT_ISA`.
 final class FastDenseMLP {
-  enum Act: Equatable { case identity, relu, leaky(Float) }
+  enum Act: Equatable {
+    case identity, relu, leaky(Float)
+    /// The kernels' (code, alpha): `NTK_ACT_*` of ntkit_codes.h, as `Activation.code`.
+    var kernelArguments: (code: Int32, alpha: Float) {
+      switch self {
+      case .identity: return (NTK_ACT_IDENTITY, 0)
+      case .relu: return (NTK_ACT_RELU, 0)
+      case .leaky(let a): return (NTK_ACT_LEAKY_RELU, a)
+      }
+    }
+  }
 
   struct Layer {
     let fanIn: Int, fanOut: Int
@@ -23,16 +35,6 @@ final class FastDenseMLP {
   let layers: [Layer]
   let inputSize: Int, outputSize: Int, parameterCount: Int
   let maxWidth: Int
-
-  /// Multiply-adds per product from which sgemm replaces the hand kernels.
-  /// Measured with `ntk bench --rnd` (Zen 4, 2 cores): the register-blocked
-  /// kernels (CFastMLP) beat OpenBLAS at every RND shape (1–2048 rows × ≤ 32),
-  /// 3× on pool scoring, so BLAS is off unless `NTK_FAST_BLAS_WORK` sets a threshold
-  /// (then results follow OpenBLAS's CPU-specific kernels and are no longer the same on every CPU).
-  static let blasMinimumWork: Int = {
-    if let s = getenv("NTK_FAST_BLAS_WORK"), let v = Int(String(cString: s)) { return v }
-    return Int.max
-  }()
 
   /// nil when the network has a layer this path does not handle.
   init?(network: Network) {
@@ -77,36 +79,13 @@ final class FastDenseMLP {
 
   // MARK: Kernels
 
-  /// y[n × fo] = act(ws·x[n × fi]·W + bs·b); z (pre-activation) kept when `z` is non-nil and the act needs it.
+  /// y[n × fo] = act(ws·x[n × fi]·W + bs·b), W = θ[kernel] (fi × fo, row-major).
   @inline(__always)
   func affineForward(_ l: Layer, theta: UnsafePointer<Float>, x: UnsafePointer<Float>, n: Int,
                      y: UnsafeMutablePointer<Float>) {
-    let fi = l.fanIn, fo = l.fanOut
-    let w = theta + l.kernel
-    if n * fi * fo >= FastDenseMLP.blasMinimumWork {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(fo), Int32(fi), l.weightScale,
-                  x, Int32(fi), w, Int32(fo), 0, y, Int32(fo))
-      if let b = l.bias {
-        let bp = theta + b, bs = l.biasScale
-        for i in 0..<n {
-          let o = y + i * fo
-          for j in 0..<fo { o[j] += bs * bp[j] }
-        }
-      }
-      switch l.act {
-      case .identity: break
-      case .relu: for i in 0..<n * fo where !(y[i] > 0) { y[i] = 0 }
-      case .leaky(let alpha): for i in 0..<n * fo where !(y[i] > 0) { y[i] *= alpha }
-      }
-    } else {
-      let (code, alpha): (Int32, Float)
-      switch l.act {
-      case .identity: (code, alpha) = (0, 0)
-      case .relu: (code, alpha) = (1, 0)
-      case .leaky(let a): (code, alpha) = (2, a)
-      }
-      ntk_fm_affine_forward(x, n, fi, w, fo, l.weightScale, l.bias.map { theta + $0 }, l.biasScale, code, alpha, y)
-    }
+    let (code, alpha) = l.act.kernelArguments
+    ntk_fm_affine_forward(x, n, l.fanIn, theta + l.kernel, l.fanOut, l.weightScale, l.bias.map { theta + $0 }, l.biasScale,
+                          code, alpha, y)
   }
 
   /// Forward through every layer; `buffers[k]` receives layer k's output (n × fanOut).
@@ -169,12 +148,7 @@ final class FastMLPTrainer {
     batchX = .allocate(capacity: 1); batchY = .allocate(capacity: 1)
     cLayers = .allocate(capacity: net.layers.count)
     for (k, l) in net.layers.enumerated() {
-      let (code, alpha): (Int32, Float)
-      switch l.act {
-      case .identity: (code, alpha) = (0, 0)
-      case .relu: (code, alpha) = (1, 0)
-      case .leaky(let a): (code, alpha) = (2, a)
-      }
+      let (code, alpha) = l.act.kernelArguments
       (cLayers + k).initialize(to: ntk_fm_layer(fanIn: l.fanIn, fanOut: l.fanOut, kernel: l.kernel, bias: l.bias ?? -1,
                                                 weightScale: l.weightScale, biasScale: l.biasScale, act: code,
                                                 alpha: alpha))
@@ -238,11 +212,6 @@ final class FastMLPTrainer {
     adamSteps = 0
   }
 
-  /// Whether some product of an n-row step reaches `blasMinimumWork` (then the BLAS step runs).
-  private func usesBLAS(_ n: Int) -> Bool {
-    FastDenseMLP.blasMinimumWork != Int.max && net.layers.contains { n * $0.fanIn * $0.fanOut >= FastDenseMLP.blasMinimumWork }
-  }
-
   /// `steps` full-batch Adam steps of mse on n rows in one C call (`ntk_fm_fit`).
   private func fused(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, steps: Int, hyper: AdamHyper) {
     if steps > stepCapacity {
@@ -250,7 +219,7 @@ final class FastMLPTrainer {
       stepLR = .allocate(capacity: steps); stepInvC2 = .allocate(capacity: steps)
       stepCapacity = steps
     }
-    // Bias corrections exactly as `adam(_:)` computes them.
+    // Bias corrections exactly as `CPUDevice.adamStep` computes them.
     for s in 0..<steps {
       let t = Double(adamSteps + s + 1)
       let c1 = 1 - libm_pow(hyper.beta1, t), c2 = 1 - libm_pow(hyper.beta2, t)
@@ -265,72 +234,13 @@ final class FastMLPTrainer {
 
   /// One full-batch Adam step of mse on n rows (x: n × d, y: n × M).
   func step(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, hyper: AdamHyper) {
-    if !usesBLAS(n) { fused(x: x, y: y, n: n, steps: 1, hyper: hyper); return }
-    let layers = net.layers
-    net.forward(theta: theta, x: x, n: n, buffers: acts)
-    let m = net.outputSize
-    let out = acts[layers.count - 1]
-    let scale = 2 / Float(n * m)
-    var g = cot, spare = cot2
-    ntk_fm_mse_seed(out, y, g, n * m, scale)
-    for k in stride(from: layers.count - 1, through: 0, by: -1) {
-      let l = layers[k]
-      let fi = l.fanIn, fo = l.fanOut
-      // The cotangent at the output of the affine map (through this layer's activation).
-      // y = alpha·z for z ≤ 0; alpha > 0 keeps the sign, so y ≤ 0 ⇔ z ≤ 0.
-      switch l.act {
-      case .identity: break
-      case .relu: ntk_fm_activation_backward(acts[k], g, n * fo, 1, 0)
-      case .leaky(let alpha): ntk_fm_activation_backward(acts[k], g, n * fo, 2, alpha)
-      }
-      let input: UnsafePointer<Float> = k == 0 ? x : UnsafePointer(acts[k - 1])
-      let gw = grad + l.kernel
-      let ws = l.weightScale
-      if n * fi * fo >= FastDenseMLP.blasMinimumWork {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(fi), Int32(fo), Int32(n), ws,
-                    input, Int32(fi), g, Int32(fo), 0, gw, Int32(fo))
-        if let b = l.bias {
-          let gb = grad + b, bs = l.biasScale
-          for j in 0..<fo { gb[j] = 0 }
-          for i in 0..<n {
-            let gi = g + i * fo
-            for j in 0..<fo { gb[j] += gi[j] }
-          }
-          for j in 0..<fo { gb[j] *= bs }
-        }
-      } else {
-        ntk_fm_weight_gradient(input, g, n, fi, fo, ws, gw, l.bias.map { grad + $0 }, l.biasScale)
-      }
-      guard k > 0 else { break }
-      // spare[n × fi] = ws · g · Wᵀ
-      let w = theta + l.kernel
-      if n * fi * fo >= FastDenseMLP.blasMinimumWork {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(fi), Int32(fo), ws,
-                    g, Int32(fo), w, Int32(fo), 0, spare, Int32(fi))
-      } else {
-        ntk_fm_input_gradient(g, w, n, fi, fo, ws, kernelT + l.kernel, spare)
-      }
-      swap(&g, &spare)
-    }
-    adam(hyper)
-  }
-
-  /// Adam exactly as `CPUDevice.adamStep` computes it.
-  private func adam(_ h: AdamHyper) {
-    adamSteps += 1
-    let b1 = Float(h.beta1), b2 = Float(h.beta2)
-    let c1 = 1 - libm_pow(h.beta1, Double(adamSteps)), c2 = 1 - libm_pow(h.beta2, Double(adamSteps))
-    let lr = Float(h.learningRate / c1)
-    let invC2 = Float(1 / c2)
-    let eps = Float(h.epsilon), wd = Float(h.weightDecay)
-    ntk_fm_adam(theta, grad, m1, m2, net.parameterCount, b1, b2, lr, invC2, eps, wd)
+    fused(x: x, y: y, n: n, steps: 1, hyper: hyper)
   }
 
   /// `epochs` full-batch steps on the first n rows of x/y.
   func fitFullBatch(x: UnsafePointer<Float>, y: UnsafePointer<Float>, n: Int, epochs: Int, hyper: AdamHyper) {
     ensureCapacity(n)
-    if epochs > 0 && !usesBLAS(n) { fused(x: x, y: y, n: n, steps: epochs, hyper: hyper); return }
-    for _ in 0..<epochs { step(x: x, y: y, n: n, hyper: hyper) }
+    if epochs > 0 { fused(x: x, y: y, n: n, steps: epochs, hyper: hyper) }
   }
 
   /// One epoch of mini-batches of `batch` rows in `order`.

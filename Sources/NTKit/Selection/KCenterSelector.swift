@@ -1,68 +1,75 @@
 /// Greedy k-center on the raw features: the first point is drawn from the
 /// seed (stream "kcenter"), then each pick is the unchosen point whose l2
 /// distance to the nearest chosen point is largest (ties: lowest index).
-/// Distances run on the device against a tiled copy of the new center; the
-/// running minimum per point stays on the host (pool floats).
+///
+/// The running minimum per point stays on the host for the rows this
+/// selector holds: the whole pool (distances on the device,
+/// `DeviceKCenterDistances`), or one rank's shard in `ntk-mpi` (on the host,
+/// `HostKCenterDistances`; each new center's row is broadcast by its owner
+/// and the farthest point is agreed over ranks, ties to the lowest global index).
 final class KCenterSelector: StepSelector {
   let request: SelectionRequest
-  let device: any ComputeDevice
-  let n: Int, d: Int
-  let streamer: PoolStreamer
-  let tiled: DeviceBuffer<Float>
-  let blockDistances: DeviceBuffer<Float>
+  let rows: Range<Int>
+  /// Set when the pool is sharded over ranks.
+  let comm: SelectionCollectives?
+  let distances: KCenterDistances
+  let n: Int
   var minDistance: [Float]
   var chosen: [Bool]
   var picks = 0
-  var hostBlock: [Float]
   var modelHash: UInt64 { 0 }
 
-  init(_ request: SelectionRequest, device: any ComputeDevice) throws {
+  /// One process on `device`.
+  convenience init(_ request: SelectionRequest, device: any ComputeDevice) throws {
+    self.init(request, rows: 0..<request.pool.rows, comm: nil, distances: try DeviceKCenterDistances(request, device: device))
+  }
+
+  /// One rank's shard `range` of the pool (`ntk-mpi select`).
+  convenience init(_ request: SelectionRequest, range: Range<Int>, comm: SelectionCollectives) {
+    self.init(request, rows: range, comm: comm, distances: HostKCenterDistances(pool: request.pool, range: range))
+  }
+
+  init(_ request: SelectionRequest, rows: Range<Int>, comm: SelectionCollectives?, distances: KCenterDistances) {
     self.request = request
-    self.device = device
+    self.rows = rows
+    self.comm = comm
+    self.distances = distances
     n = request.pool.rows
-    d = request.pool.rowLength
-    // Keep the pool resident when it fits 256 MiB, else stream it in blocks.
-    let chunk = max(1, min(n, max(request.chunkRows, (256 << 20) / max(d * 4, 1))))
-    let rows = try device.makeBuffer(Float.self, count: chunk * d)
-    streamer = PoolStreamer(pool: request.pool, device: device, chunkRows: chunk, destination: rows.view)
-    tiled = try device.makeBuffer(Float.self, count: chunk * d)
-    blockDistances = try device.makeBuffer(Float.self, count: chunk)
-    minDistance = [Float](repeating: .infinity, count: n)
-    chosen = [Bool](repeating: false, count: n)
-    hostBlock = [Float](repeating: 0, count: chunk)
-    _ = rows
+    minDistance = [Float](repeating: .infinity, count: rows.count)
+    chosen = [Bool](repeating: false, count: rows.count)
   }
 
-  /// Lowers every point's distance to the chosen set with center `c`.
-  private func addCenter(_ c: Int) throws {
-    chosen[c] = true
+  private func markChosen(_ c: Int) {
+    if rows.contains(c) { chosen[c - rows.lowerBound] = true }
     picks += 1
-    let center = try streamer.row(c)
-    let chunk = streamer.chunkRows
-    try center.withUnsafeBufferPointer { try device.write($0, to: tiled.view) }
-    var copied = 1
-    while copied < chunk {
-      let m = min(copied, chunk - copied)
-      try device.copy(tiled.view, to: tiled.view(at: copied * d), count: m * d)
-      copied += m
-    }
-    try streamer.forEachBlock { lo, b in
-      try device.rowDistances(.l2, a: streamer.destination, b: tiled.view, out: blockDistances.view, n: b, d: d)
-      try hostBlock.withUnsafeMutableBufferPointer {
-        try device.read(blockDistances.view, into: UnsafeMutableBufferPointer(rebasing: $0[0..<b]))
-      }
-      for i in 0..<b where hostBlock[i] < minDistance[lo + i] { minDistance[lo + i] = hostBlock[i] }
-    }
   }
 
-  private func farthest() -> (Int, Double)? {
+  /// Lowers every held point's distance to the chosen set with center `c`.
+  private func addCenter(_ c: Int) throws {
+    markChosen(c)
+    let center: [Float]
+    if let comm {
+      center = try ShardedSelection.shareRow(c, pool: request.pool, range: rows, extra: { _ in }, extraCount: 0,
+                                             request: request, comm: comm)
+    } else {
+      var row = [Float](repeating: 0, count: request.pool.rowLength)
+      try row.withUnsafeMutableBufferPointer { try request.pool.copyRows(c..<c + 1, into: $0.baseAddress!) }
+      center = row
+    }
+    try distances.lower(&minDistance, center: center)
+  }
+
+  /// The farthest unchosen point (an allreduce when sharded).
+  private func farthest() throws -> (Int, Double)? {
     var best = -1
     var value: Float = -.infinity
-    for i in 0..<n where !chosen[i] && (best < 0 || minDistance[i] > value) {
+    for i in 0..<rows.count where !chosen[i] && (best < 0 || minDistance[i] > value) {
       best = i
       value = minDistance[i]
     }
-    return best < 0 ? nil : (best, Double(value))
+    guard let comm else { return best < 0 ? nil : (best, Double(value)) }
+    let r = try comm.argmax(value: Double(value), index: best < 0 ? nil : rows.lowerBound + best)
+    return r.map { ($0.index, $0.value) }
   }
 
   func restore(_ picks: [Int], predictor: [Float]?) throws {
@@ -81,7 +88,7 @@ final class KCenterSelector: StepSelector {
         pick = Int(rng.next() % UInt64(n))
         distance = 0
       } else {
-        guard let (i, v) = farthest() else { break }
+        guard let (i, v) = try farthest() else { break }
         if let t = request.threshold, v <= t {
           stop = "largest distance \(v) ≤ threshold \(t)"
           break
@@ -91,7 +98,7 @@ final class KCenterSelector: StepSelector {
       }
       indices.append(pick)
       distances.append(distance)
-      if retrain || j < count - 1 { try addCenter(pick) } else { chosen[pick] = true; picks += 1 }
+      if retrain || j < count - 1 { try addCenter(pick) } else { markChosen(pick) }
     }
     return (indices, distances, monotonicSeconds() - t0, 0, stop)
   }

@@ -1,217 +1,139 @@
-/// RND selection, Algorithm 1 of the paper.
+/// RND selection, Algorithm 1 of the paper, written once over an `RNDBackend`.
 ///
-/// Target F and predictor G share one architecture. F is never trained:
-/// F(pool) is computed once and cached on the device (pool × M floats). Each
-/// step scores every pool point by D(F(p), G(p)) in blocks, takes the largest
-/// among the unchosen (ties: lowest index; k per step), adds it to T and
-/// retrains G on ⟨T, F(T)⟩: Adam with moments reset, `epochs` full-batch (or
-/// seeded mini-batch) steps, weights warm-started (or restarted with reinit).
+/// Target F and predictor G share one architecture. F is never trained: the
+/// backend computes F(pool) once and keeps it. Each step scores every pool
+/// point by D(F(p), G(p)), takes the largest among the unchosen (ties: lowest
+/// index; k per step), adds it to T and retrains G on ⟨T, F(T)⟩: Adam with
+/// moments reset, `epochs` full-batch (or seeded mini-batch) steps, weights
+/// warm-started (or restarted with reinit).
+///
+/// One process: the backend holds the whole pool. `ntk-mpi`: each rank's
+/// backend holds its shard, the arg-max is an allreduce (`SelectionCollectives`)
+/// and the owner of the winner broadcasts its row and F of it, so every rank
+/// retrains the same predictor on the same data.
 final class RNDSelector: StepSelector {
   let request: SelectionRequest
-  let device: any ComputeDevice
-  let network: Network
-  let initialPredictor: ModelParameters
+  let backend: RNDBackend
+  /// Set when the pool is sharded over ranks.
+  let comm: SelectionCollectives?
   let modelHash: UInt64
-  let n: Int, d: Int, m: Int
-  let trainer: Trainer
-  let scorer: Propagator<Float>
-  let streamer: PoolStreamer
-  /// F(pool), n × M (unwhitened: the training targets).
-  let fCache: DeviceBuffer<Float>
-  /// Mahalanobis: F(pool)·L, the whitening factor L, and a block of G·L.
-  var whitenedF: DeviceBuffer<Float>?
-  var whitening: DeviceBuffer<Float>?
-  var whitenedG: DeviceBuffer<Float>?
-  let distances: DeviceBuffer<Float>
-  let excluded: DeviceBuffer<Float>
-  /// T and F(T) on the device, size × d and size × M.
-  let tx: DeviceBuffer<Float>
-  let ty: DeviceBuffer<Float>
-  var chosenCount = 0
+  let initialPredictor: [Float]
+  let parameterCount: Int
   let hyper: AdamHyper
+  private(set) var chosenCount = 0
 
-  init(_ request: SelectionRequest, device: any ComputeDevice) throws {
+  /// One process on `device`: the fused CPU backend where it applies (and
+  /// `request.useFastPath`), else the device backend.
+  convenience init(_ request: SelectionRequest, device: any ComputeDevice) throws {
+    let model = try RNDModel(request)
+    let n = request.pool.rows
+    let backend: RNDBackend = try FusedRNDBackend.make(request, model: model, device: device, rows: 0..<n, workers: nil)
+      ?? DeviceRNDBackend(request, model: model, device: device)
+    self.init(request, model: model, backend: backend, comm: nil)
+  }
+
+  /// One rank's shard `range` of the pool (`ntk-mpi select`): the fused CPU
+  /// backend, single-threaded (the ranks are the parallelism).
+  convenience init(_ request: SelectionRequest, range: Range<Int>, comm: SelectionCollectives) throws {
+    let unsupported = "ntk-mpi select --method rnd runs the CPU fast path only (a dense relu/identity MLP, distance mse, l2 or l1)"
+    guard request.useFastPath else { throw NTKitError.invalidArgument("\(unsupported); --generic is not available") }
+    guard FusedRNDBackend.metricCode(request.distance) != nil else {
+      throw NTKitError.invalidArgument("\(unsupported); found distance \(request.distance.name)")
+    }
+    let model = try RNDModel(request)
+    guard let backend = try FusedRNDBackend.make(request, model: model, device: CPUDevice.shared, rows: range, workers: 1) else {
+      throw NTKitError.invalidArgument("\(unsupported); this model has other layers")
+    }
+    self.init(request, model: model, backend: backend, comm: comm)
+  }
+
+  init(_ request: SelectionRequest, model: RNDModel, backend: RNDBackend, comm: SelectionCollectives?) {
     self.request = request
-    self.device = device
-    n = request.pool.rows
-    d = request.pool.rowLength
-    let spec = request.model ?? SelectionRequest.defaultModel(features: d)
-    network = try Network(spec: spec)
-    guard network.inputSize == d else {
-      throw NTKitError.shapeMismatch(context: "RND model input", expected: "\(d) features (the pool's)",
-                                     found: "input shape \(spec.inputShape) (\(network.inputSize) values)")
-    }
-    m = network.outputSize
-    let target = try RNDSelector.weights(request.targetWeights, network: network, seed: request.seed, role: "target")
-    initialPredictor = try RNDSelector.weights(request.predictorWeights, network: network, seed: request.seed, role: "predictor")
-    modelHash = RNDSelector.modelHash(spec: spec, target: target, predictor: initialPredictor)
+    self.backend = backend
+    self.comm = comm
+    modelHash = model.hash
+    initialPredictor = model.predictor.values
+    parameterCount = model.network.parameterCount
     hyper = AdamHyper(learningRate: request.learningRate)
-
-    let chunk = max(1, min(n, request.chunkRows))
-    trainer = try Trainer(network: network, parameters: initialPredictor, device: device,
-                          capacity: max(1, min(request.size, request.batchSize ?? request.size)))
-    scorer = try Propagator<Float>(network: network, parameters: trainer.theta, device: device, capacity: chunk, multiplicity: 1)
-    streamer = PoolStreamer(pool: request.pool, device: device, chunkRows: chunk, destination: scorer.input.view)
-    fCache = try device.makeBuffer(Float.self, count: n * m)
-    distances = try device.makeBuffer(Float.self, count: n)
-    excluded = try device.makeBuffer(Float.self, count: n)
-    tx = try device.makeBuffer(Float.self, count: request.size * d)
-    ty = try device.makeBuffer(Float.self, count: request.size * m)
-
-    // F(pool), once: the target network runs on the scorer's input blocks.
-    let targetTheta = try device.upload(target.values)
-    let targetNet = try Propagator<Float>(network: network, parameters: targetTheta, device: device, capacity: chunk,
-                                          multiplicity: 1)
-    try streamer.forEachBlock { lo, b in
-      try device.copy(scorer.input.view, to: targetNet.input.view, count: b * d)
-      try targetNet.forward(n: b)
-      try device.copy(targetNet.output, to: fCache.view(at: lo * m), count: b * m)
-    }
-    if request.distance == .mahalanobis { try setUpWhitening(chunk: chunk) }
   }
 
-  /// Hash of the spec and both initial networks (what a checkpoint records).
-  static func modelHash(spec: ModelSpec, target: ModelParameters, predictor: ModelParameters) -> UInt64 {
-    var h = FNV1a()
-    for byte in "\(spec)".utf8 { h.add(word: UInt64(byte)) }
-    for x in target.values { h.add(word: UInt64(x.bitPattern)) }
-    for x in predictor.values { h.add(word: UInt64(x.bitPattern)) }
-    return h.value
-  }
-
-  static func weights(_ source: InitialWeights, network: Network, seed: UInt64, role: String) throws -> ModelParameters {
-    switch source {
-    case .seeded:
-      var rng = SeededRandom(seed: seed, stream: "rnd \(role)")
-      return ModelParameters(initializing: network, seed: rng.next())
-    case .parameters(let p):
-      guard p.values.count == network.parameterCount else {
-        throw NTKitError.shapeMismatch(context: "\(role) initial weights", expected: "\(network.parameterCount) parameters (the model's)",
-                                       found: "\(p.values.count)")
-      }
-      if let bad = p.values.firstIndex(where: { !$0.isFinite }) {
-        throw NTKitError.nonFinite(path: "\(role) initial weights", detail: "at flat index \(bad)")
-      }
-      return p
-    case .file(let path):
-      return try ModelParameters.load(path, network: network)
-    }
-  }
-
-  /// Covariance of F(pool) (population, float64, block by block), its
-  /// whitening factor L, and F(pool)·L.
-  private func setUpWhitening(chunk: Int) throws {
-    var mean = [Double](repeating: 0, count: m)
-    var cross = [Double](repeating: 0, count: m * m)
-    var host = [Float](repeating: 0, count: chunk * m)
-    var lo = 0
-    while lo < n {
-      let b = min(chunk, n - lo)
-      try host.withUnsafeMutableBufferPointer {
-        try device.read(fCache.view(at: lo * m), into: UnsafeMutableBufferPointer(rebasing: $0[0..<b * m]))
-      }
-      for i in 0..<b {
-        for a in 0..<m {
-          let x = Double(host[i * m + a])
-          mean[a] += x
-          for c in 0...a { cross[a * m + c] += x * Double(host[i * m + c]) }
-        }
-      }
-      lo += b
-    }
-    let count = Double(n)
-    for a in 0..<m { mean[a] /= count }
-    var cov = [Double](repeating: 0, count: m * m)
-    for a in 0..<m {
-      for c in 0...a {
-        let v = cross[a * m + c] / count - mean[a] * mean[c]
-        cov[a * m + c] = v
-        cov[c * m + a] = v
-      }
-    }
-    let l = try MahalanobisWhitening.factor(covariance: cov, m)
-    let lBuffer = try device.upload(l.map { Float($0) })
-    let wf = try device.makeBuffer(Float.self, count: n * m)
-    try device.gemm(GemmOp(m: n, n: m, k: m, a: fCache.view, lda: m, b: lBuffer.view, ldb: m, c: wf.view, ldc: m))
-    whitening = lBuffer
-    whitenedF = wf
-    whitenedG = try device.makeBuffer(Float.self, count: chunk * m)
-  }
+  /// Whether the fused CPU backend runs (for benchmarks and tests).
+  var isFused: Bool { backend is FusedRNDBackend }
 
   func restore(_ picks: [Int], predictor: [Float]?) throws {
-    for p in picks { try addToTargetSet(p) }
+    for p in picks { try addToTrainingSet(p) }
     if let predictor {
-      guard predictor.count == network.parameterCount else {
-        throw NTKitError.invalidArgument("checkpoint predictor has \(predictor.count) parameters, the model \(network.parameterCount)")
+      guard predictor.count == parameterCount else {
+        throw NTKitError.invalidArgument("checkpoint predictor has \(predictor.count) parameters, the model \(parameterCount)")
       }
-      try trainer.setParameters(ModelParameters(values: predictor))
+      try backend.setPredictor(predictor)
     }
   }
 
-  private func addToTargetSet(_ i: Int) throws {
-    try device.fill(excluded.view(at: i), count: 1, value: 1)
-    let row = try streamer.row(i)
-    try row.withUnsafeBufferPointer { try device.write($0, to: tx.view(at: chosenCount * d)) }
-    try device.copy(fCache.view(at: i * m), to: ty.view(at: chosenCount * m), count: m)
+  /// Pool row i and F(row i) into T (from the rank that holds it when sharded).
+  private func addToTrainingSet(_ i: Int) throws {
+    let pair: [Float]
+    if let comm {
+      let rows = backend.rows, d = backend.d, m = backend.m
+      let local = rows.contains(i) ? try backend.trainingPair(i) : nil
+      // shareRow reads the row itself; F(row) follows it.
+      pair = try ShardedSelection.shareRow(i, pool: request.pool, range: rows, extra: { dst in
+        local?.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + d, count: m) }
+      }, extraCount: m, request: request, comm: comm)
+    } else {
+      pair = try backend.trainingPair(i)
+    }
+    try backend.append(i, pair: pair)
     chosenCount += 1
   }
 
-  /// D(F(p), G(p)) for every pool point into `distances`.
-  private func score() throws {
-    try streamer.forEachBlock { lo, b in
-      try scorer.forward(n: b)
-      switch request.distance {
-      case .metric(let metric):
-        try device.rowDistances(metric, a: fCache.view(at: lo * m), b: scorer.output, out: distances.view(at: lo), n: b, d: m)
-      case .mahalanobis:
-        try device.gemm(GemmOp(m: b, n: m, k: m, a: scorer.output, lda: m, b: whitening!.view, ldb: m,
-                               c: whitenedG!.view, ldc: m))
-        try device.rowDistances(.l2, a: whitenedF!.view(at: lo * m), b: whitenedG!.view, out: distances.view(at: lo),
-                                n: b, d: m)
-      }
-    }
+  /// The best unchosen point over the whole pool (an allreduce when sharded).
+  private func best() throws -> (index: Int, value: Double)? {
+    let local = try backend.best()
+    guard let comm else { return local }
+    return try comm.argmax(value: local?.value ?? -.infinity, index: local?.index)
   }
 
   private func retrain(step: Int) throws {
-    if request.reinit { try trainer.setParameters(initialPredictor) }
-    try trainer.resetMoments()
+    if request.reinit { try backend.setPredictor(initialPredictor) }
+    try backend.resetMoments()
     let t = chosenCount
-    let optimizer = OptimizerKind.adam(hyper)
     if let b = request.batchSize, b < t {
       var rng = SeededRandom(seed: request.seed, stream: "rnd batches \(step)")
       var order = Array(0..<t)
       for _ in 0..<request.epochs {
         for i in stride(from: t - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        try trainer.fitEpochMSE(n: t, batch: b, order: order, inputs: tx.view, targets: ty.view, optimizer: optimizer)
+        try backend.fitEpoch(order: order, batch: b, hyper: hyper)
       }
     } else {
-      try trainer.fitFullBatchMSE(n: t, inputs: tx.view, targets: ty.view, epochs: request.epochs, optimizer: optimizer)
+      try backend.fitFullBatch(n: t, epochs: request.epochs, hyper: hyper)
     }
   }
 
   func step(number: Int, count: Int, retrain doRetrain: Bool) throws
     -> (indices: [Int], distances: [Double], evaluation: Double, training: Double, stop: String?) {
     let t0 = monotonicSeconds()
-    try score()
+    // A failure on one rank (a bad distance, a pool read) ends every rank.
+    if let comm { try comm.agree { try backend.score(step: number) } } else { try backend.score(step: number) }
     var indices: [Int] = [], values: [Double] = []
     var stop: String?
     for _ in 0..<count {
-      guard let best = try device.argmax(distances.view, excluded: excluded.view, count: n) else { break }
+      guard let best = try best() else { break }
       guard best.value.isFinite else { throw SelectionNumerics.nonFinite(distance: best.value, point: best.index, step: number) }
       if let t = request.threshold, best.value <= t {
         stop = "largest distance \(best.value) ≤ threshold \(t)"
         break
       }
-      try addToTargetSet(best.index)
+      try addToTrainingSet(best.index)
       indices.append(best.index)
       values.append(best.value)
     }
     let t1 = monotonicSeconds()
     if doRetrain && stop == nil && !indices.isEmpty { try retrain(step: number) }
-    try device.synchronize()
+    try backend.synchronize()
     let t2 = monotonicSeconds()
     return (indices, values, t1 - t0, t2 - t1, stop)
   }
 
-  func predictorState() throws -> [Float]? { try trainer.parameters.values }
+  func predictorState() throws -> [Float]? { try backend.predictor() }
 }

@@ -15,8 +15,7 @@ public enum RNDStepTiming {
   /// `request.size` must exceed `picks.count` by at least `repeats`.
   public static func measure(_ request: SelectionRequest, device: any ComputeDevice, restoring picks: [Int],
                              repeats: Int) throws -> Result {
-    let fast = try FastRNDSelector.make(request, device: device)
-    let selector: StepSelector = try fast ?? RNDSelector(request, device: device)
+    let selector = try RNDSelector(request, device: device)
     try selector.restore(picks, predictor: nil)
     var evaluation = Double.infinity, training = Double.infinity
     for k in 0..<repeats {
@@ -24,6 +23,6 @@ public enum RNDStepTiming {
       evaluation = min(evaluation, r.evaluation)
       training = min(training, r.training)
     }
-    return Result(evaluationSeconds: evaluation, trainingSeconds: training, fastPath: fast != nil)
+    return Result(evaluationSeconds: evaluation, trainingSeconds: training, fastPath: selector.isFused)
   }
 }

@@ -50,9 +50,9 @@ public enum ShardedSelection {
     try comm.agree { try checkFinite(request.pool, range) }
     let selector: StepSelector = try comm.agree {
       switch request.method {
-      case .rnd: return try ShardedRNDSelector(request, range: range, comm: comm)
+      case .rnd: return try RNDSelector(request, range: range, comm: comm)
       case .random: return RandomSelector(request)
-      case .kCenter: return ShardedKCenterSelector(request, range: range, comm: comm)
+      case .kCenter: return KCenterSelector(request, range: range, comm: comm)
       }
     }
     return try DataSelection.drive(

@@ -32,7 +32,7 @@ extension Trainer {
     defer { a.deallocate(); b.deallocate(); rowLoss.deallocate() }
     /// Σ over rows of the row mse (mean over M, in float64 per row), in row order.
     func lossSum(_ out: UnsafePointer<Float>, _ y: UnsafePointer<Float>, rows: Int) -> Double {
-      ntk_fm_distances(y, out, rows, m, 0, rowLoss)
+      ntk_fm_distances(y, out, rows, m, DistanceMetric.mse.code, rowLoss)
       var s = 0.0
       for i in 0..<rows { s += Double(rowLoss[i]) }
       return s

@@ -425,14 +425,13 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
 
   public func rowDistances<T: DeviceScalar>(_ metric: DistanceMetric, a: BufferView<T>, b: BufferView<T>,
                                             out: BufferView<T>, n: Int, d: Int) throws {
-    let (code, p): (Int32, Float) = {
+    let code = metric.code
+    let p: Float = {
       switch metric {
-      case .mse: return (0, 2)
-      case .l1: return (1, 1)
-      case .l2: return (2, 2)
-      case .lp(let p): return (3, Float(p))
-      case .cosine: return (4, 0)
-      case .angular: return (5, 0)
+      case .mse, .l2: return 2
+      case .l1: return 1
+      case .lp(let p): return Float(p)
+      case .cosine, .angular: return 0
       }
     }()
     try launch1D("ntk_row_distances", file: "pool_distance.cl", T.self,
