@@ -90,7 +90,8 @@ public enum NTKGram {
     var block: Int
     var resident: Bool
     func tileBytes(_ b: Int) -> Int { hostOutput ? 0 : b * b * mult * mult * size }
-    let cpuScratch = CPUThreads.count * 2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size
+    let cpuScratch = CPUThreads.count * max(2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size,
+                                            CPUDevice.fusedScratchBytes(featuresPerSample: plan0.featuresPerSample))
     let fixed = propagatorBytes + cpuScratch
     if let forced = options.blockSize {
       block = max(1, forced)
@@ -181,11 +182,13 @@ public enum NTKGram {
     }
 
     /// Accumulates every layer into the tile for store1 rows [s1, s1+r1) × store2 rows [s2, s2+r2).
-    func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int) throws {
+    /// With `fused`, the structured layers were already written (overwriting) by the fused kernel.
+    func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, fused: Bool) throws {
       for l in plan.layers {
         let a = l.affine
         switch l.strategy {
         case .structured:
+          if fused { continue }
           let fi = a.geometry.inC
           let gBase = storeCapacity * fi
           let ws = T(a.weightScale), bs = T(a.biasScale)
@@ -207,6 +210,27 @@ public enum NTKGram {
                                  beta: 1, c: out, ldc: ldo))
         }
       }
+    }
+
+    /// The fused kernel (CPU, float32, trace mode): every structured layer of
+    /// the tile in one pass, written over the tile; explicit layers add after.
+    let fusedLayers = plan.layers.filter { $0.strategy == .structured }
+    let useFused = cpu != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
+    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int) {
+      func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
+        UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
+      }
+      let layers = fusedLayers.map { l -> FusedStructuredLayer in
+        let a = l.affine
+        let fi = a.geometry.inC, gBase = storeCapacity * fi, gRow = l.cotangentWidth
+        let ws = Float(a.weightScale), bs = Float(a.biasScale)
+        return FusedStructuredLayer(
+          a1: fp(store1, l.offset + s1 * fi), a2: fp(store2, l.offset + s2 * fi),
+          g1: fp(store1, l.offset + gBase + s1 * gRow), g2: fp(store2, l.offset + gBase + s2 * gRow),
+          ka: fi, kg: gRow, scale: ws * ws, c: a.hasBias ? bs * bs : 0)
+      }
+      let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
+      cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo)
     }
 
     // Block lists.
@@ -237,11 +261,15 @@ public enum NTKGram {
       let r1 = I.count, r2 = J.count
       if let outBuffer {
         let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
-        for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
-        try accumulate(s1, r1, s2, r2, into: view, ldo: ldo)
+        if useFused {
+          fusedTile(s1, r1, s2, r2, into: view, ldo: ldo)
+        } else {
+          for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
+        }
+        try accumulate(s1, r1, s2, r2, into: view, ldo: ldo, fused: useFused)
       } else if let tile {
         try device.fill(tile.view, count: r1 * mult * r2 * mult, value: 0)
-        try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult)
+        try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult, fused: false)
         for r in 0..<r1 * mult {
           let dst = UnsafeMutableBufferPointer(rebasing: output[((I.lowerBound * mult + r) * ldo + J.lowerBound * mult)...].prefix(r2 * mult))
           try device.read(tile.view(at: r * r2 * mult), into: dst)

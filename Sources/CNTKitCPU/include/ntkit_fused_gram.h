@@ -1,0 +1,37 @@
+// The fused multi-layer structured NTK kernel (trace mode, float32).
+//
+// For an output tile of rows1 × cols samples it computes, in one pass,
+//
+//     out[i*ldo + j] = Σ_l (scale_l · <a1_l[i], a2_l[j]> + c_l) · <g1_l[i], g2_l[j]>
+//
+// over the dense layers l, with a1_l: rows1 × ka_l and a2_l: cols × ka_l the
+// layer inputs (row-major, row stride ka_l) and g1_l: rows1 × kg_l,
+// g2_l: cols × kg_l the output cotangents (row stride kg_l).
+//
+// Fixed reduction order, the same on every instruction set, vector width and
+// thread split: for each output entry, each dot product runs k = 0, 1, … with
+// one fused multiply-add per term from 0, then t = fma(scale, <a>, c) and
+// acc = fma(t, <g>, acc) layer by layer from acc = 0. Vectors run across
+// output entries, never along a reduction, so baseline (fmaf), AVX2 and
+// AVX-512 give byte-identical results. The instruction set is ntk_isa_get().
+#pragma once
+#include <stddef.h>
+
+typedef struct ntk_fused_layer_f32 {
+  const float *a1, *a2;
+  const float *g1, *g2;
+  size_t ka, kg;
+  float scale, c;
+} ntk_fused_layer_f32;
+
+/// Scratch floats one call of ntk_fused_gram_f32 needs (packed panels).
+size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count);
+
+/// Writes out[i*ldo + j] for i < rows1, j < cols (overwriting). `scratch`
+/// holds ntk_fused_gram_scratch_f32(layers, count) floats, 64-byte aligned.
+/// Row i of the tile is row i of a1/g1; column j is row j of a2/g2.
+void ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                        float *out, size_t ldo, float *scratch);
+
+/// The micro-tile (rows × columns) of the kernel ntk_fused_gram_f32 uses now.
+void ntk_fused_gram_micro_tile(int *rows, int *columns);
