@@ -18,6 +18,7 @@
 #include "ntkit_fused_gram.h"
 #include "ntkit_isa.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 // No implicit contraction: every fused multiply-add below is explicit.
@@ -56,16 +57,17 @@ static size_t features(const ntk_fused_layer_f32 *layers, size_t count) {
 }
 
 // Cache targets: a packed column block of ~192 KiB (L2-resident while the row
-// panels stream past it) and a packed row block of ~1 MiB.
-enum { NTK_B_BYTES = 192 * 1024, NTK_A_BYTES = 1024 * 1024, NTK_MAX_NC = 512, NTK_MAX_MC = 384 };
+// panels stream past it); the packed rows of a call (all of them, so the
+// column blocks are packed once per call) up to 4 MiB.
+enum { NTK_B_BYTES = 192 * 1024, NTK_A_BYTES = 4 * 1024 * 1024, NTK_MAX_NC = 512 };
 
 static size_t round_down(size_t v, size_t m) { return v / m * m; }
 
-static size_t block_rows(size_t f, size_t mr) {
+static size_t block_rows(size_t f, size_t mr, size_t rows) {
   size_t mc = round_down(NTK_A_BYTES / (4 * (f ? f : 1)), mr);
   if (mc < mr) mc = mr;
-  if (mc > NTK_MAX_MC) mc = round_down(NTK_MAX_MC, mr);
-  return mc;
+  size_t need = (rows + mr - 1) / mr * mr;
+  return need < mc ? need : mc;
 }
 
 static size_t block_cols(size_t f, size_t nr) {
@@ -75,16 +77,19 @@ static size_t block_cols(size_t f, size_t nr) {
   return nc;
 }
 
-size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count) {
+static size_t scratch_floats(size_t f, micro_shape s, size_t rows) {
+  return (size_t)s.mr * s.nr + (block_rows(f, s.mr, rows) * f + 15) / 16 * 16 + block_cols(f, s.nr) * f + 16;
+}
+
+size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows) {
   size_t f = features(layers, count);
   // The widest need over the instruction sets (the set may change between calls in tests).
   size_t most = 0;
   for (int isa = NTK_ISA_BASELINE; isa <= NTK_ISA_AVX512; isa++) {
-    micro_shape s = shape_for(isa);
-    size_t need = (block_rows(f, s.mr) + block_cols(f, s.nr)) * f + (size_t)s.mr * s.nr;
+    size_t need = scratch_floats(f, shape_for(isa), rows);
     if (need > most) most = need;
   }
-  return most + 16;
+  return most;
 }
 
 // Packs rows [0, n) of x (row stride k) as [k][w], rows n..w-1 zero.
@@ -239,9 +244,9 @@ micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, c
 
 typedef void (*micro_fn)(const ntk_fused_layer_f32 *, size_t, const float *, const float *, float *);
 
-void ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                        float *out, size_t ldo, float *scratch) {
-  if (rows1 == 0 || cols == 0) return;
+int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                       float *out, size_t ldo, long diagonal) {
+  if (rows1 == 0 || cols == 0) return 0;
   int isa = ntk_isa_get();
   micro_shape s = shape_for(isa);
   micro_fn micro = micro_portable;
@@ -251,22 +256,27 @@ void ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t 
 #endif
   const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
   const size_t f = features(layers, count);
-  const size_t mc = block_rows(f, mr), nc = block_cols(f, nr);
-  // Scratch: the micro-tile accumulator (aligned first), then the packed blocks.
-  float *acc = scratch;
+  const size_t mc = block_rows(f, mr, rows1), nc = block_cols(f, nr);
+  void *raw = NULL;
+  if (posix_memalign(&raw, 64, scratch_floats(f, s, rows1) * sizeof(float)) != 0) return -1;
+  // Scratch: the micro-tile accumulator, then the packed rows, then the packed columns (64-byte aligned).
+  float *acc = raw;
   float *apack = acc + mr * nr;
-  float *bpack = apack + (mc * f + 15) / 16 * 16;  // 64-byte aligned (aligned vector loads)
+  float *bpack = apack + (mc * f + 15) / 16 * 16;
   for (size_t i0 = 0; i0 < rows1; i0 += mc) {
     size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
     pack_block(layers, count, 0, i0, ni, mr, f, apack);
     for (size_t j0 = 0; j0 < cols; j0 += nc) {
       size_t nj = cols - j0 < nc ? cols - j0 : nc;
+      // Upper triangle only: skip column blocks left of every row of this block.
+      if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
       pack_block(layers, count, 1, j0, nj, nr, f, bpack);
       for (size_t ir = 0; ir < ni; ir += mr) {
         const float *ap = apack + (ir / mr) * mr * f;
         size_t rows = ni - ir < mr ? ni - ir : mr;
         for (size_t jr = 0; jr < nj; jr += nr) {
           size_t width = nj - jr < nr ? nj - jr : nr;
+          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + i0 + ir) continue;
           micro(layers, count, ap, bpack + (jr / nr) * nr * f, acc);
           float *o = out + (i0 + ir) * ldo + j0 + jr;
           for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
@@ -274,4 +284,6 @@ void ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t 
       }
     }
   }
+  free(raw);
+  return 0;
 }

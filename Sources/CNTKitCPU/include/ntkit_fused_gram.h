@@ -24,14 +24,18 @@ typedef struct ntk_fused_layer_f32 {
   float scale, c;
 } ntk_fused_layer_f32;
 
-/// Scratch floats one call of ntk_fused_gram_f32 needs (packed panels).
-size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count);
+/// Scratch floats one call of ntk_fused_gram_f32 with `rows` rows allocates
+/// (packed panels; at most ~4.2 MiB plus one micro-panel of every layer).
+size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows);
 
-/// Writes out[i*ldo + j] for i < rows1, j < cols (overwriting). `scratch`
-/// holds ntk_fused_gram_scratch_f32(layers, count) floats, 64-byte aligned.
-/// Row i of the tile is row i of a1/g1; column j is row j of a2/g2.
-void ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                        float *out, size_t ldo, float *scratch);
+/// Writes out[i*ldo + j] for i < rows1, j < cols (overwriting). Row i of the
+/// tile is row i of a1/g1; column j is row j of a2/g2. With diagonal >= 0,
+/// row i is sample diagonal + i of the same set as the columns, and only
+/// entries on or above the diagonal (column >= diagonal + row) are required:
+/// micro-tiles wholly below it are skipped (left unwritten), others written
+/// whole. Returns 0, or -1 when the scratch cannot be allocated.
+int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                       float *out, size_t ldo, long diagonal);
 
 /// The micro-tile (rows × columns) of the kernel ntk_fused_gram_f32 uses now.
 void ntk_fused_gram_micro_tile(int *rows, int *columns);

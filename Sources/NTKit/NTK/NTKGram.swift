@@ -98,7 +98,11 @@ public enum NTKGram {
       resident = !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
     } else if !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
       resident = true
-      block = 1024
+      // The fused CPU kernel (float32, trace) packs a tile's columns once per
+      // tile and worker: tiles grow with N (1024 up to N = 8192, then N/8, at
+      // most 4096) so that packing stays a vanishing share of the work.
+      let fusedCPU = hostOutput && T.self == Float.self && options.mode == .trace
+      block = fusedCPU ? min(4096, max(1024, max(n1, n2) / 8 / 256 * 256)) : 1024
     } else {
       resident = false
       // two feature blocks + one tile within the budget
@@ -216,7 +220,10 @@ public enum NTKGram {
     /// the tile in one pass, written over the tile; explicit layers add after.
     let fusedLayers = plan.layers.filter { $0.strategy == .structured }
     let useFused = cpu != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
-    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int) {
+    // Every layer fused and a symmetric Gram: each tile mirrors itself (no pass at the end).
+    let fusedMirrors = useFused && symmetric && fusedLayers.count == plan.layers.count
+    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, diagonal: Bool,
+                   mirror: BufferView<T>?) throws {
       func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
         UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
       }
@@ -230,7 +237,8 @@ public enum NTKGram {
           ka: fi, kg: gRow, scale: ws * ws, c: a.hasBias ? bs * bs : 0)
       }
       let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
-      cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo)
+      let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
+      try cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m)
     }
 
     // Block lists.
@@ -262,7 +270,10 @@ public enum NTKGram {
       if let outBuffer {
         let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
         if useFused {
-          fusedTile(s1, r1, s2, r2, into: view, ldo: ldo)
+          // A diagonal tile of a symmetric Gram with only structured layers: upper triangle, mirrored.
+          let diagonal = fusedMirrors && bi == bj
+          let mirror = fusedMirrors && bi != bj ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
+          try fusedTile(s1, r1, s2, r2, into: view, ldo: ldo, diagonal: diagonal, mirror: mirror)
         } else {
           for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
         }
@@ -279,7 +290,7 @@ public enum NTKGram {
     }
     try device.synchronize()
     let mirrorStart = monotonicSeconds()
-    if symmetric { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
+    if symmetric && !(fusedMirrors && hostOutput) { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
                       seconds: monotonicSeconds() - start, temporaryBytes: needed,
