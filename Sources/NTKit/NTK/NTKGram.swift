@@ -120,6 +120,8 @@ public enum NTKGram {
     let theta = try device.upload(converting: parameters.values, as: T.self)
     let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
                                        capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
+    // The fused CPU path is fixed-order end to end: features too.
+    propagator.fixedOrderProducts = cpu != nil && T.self == Float.self && options.mode == .trace
     var plan = plan0
     let storeCapacity = resident ? allSamples : block
     var offset = 0
