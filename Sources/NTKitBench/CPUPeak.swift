@@ -1,4 +1,5 @@
 import NTKit
+import CNTKitCPU
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +12,10 @@ import Glibc
 /// Assumptions, stated in the estimate's `source`:
 /// - cores: the online logical CPUs (a VM's vCPUs; SMT siblings would
 ///   share FMA units and overstate the peak);
-/// - clock: cpufreq's `cpuinfo_max_freq` when present, else the highest
-///   `cpu MHz` of /proc/cpuinfo (no turbo/AVX-offset model);
+/// - clock: the higher of the clock measured by a dependent-add chain
+///   (`ntk_measure_clock_mhz`, which sees turbo; a VM's /proc/cpuinfo shows
+///   only the nominal clock) and cpufreq's `cpuinfo_max_freq` or, without
+///   cpufreq, the highest `cpu MHz` of /proc/cpuinfo; no AVX clock offset;
 /// - two FMA units per core; AVX-512 counts 16 lanes per unit, except on AMD
 ///   Zen 4 (family 25) whose 512-bit operations run as two 256-bit halves
 ///   (8 lanes per unit, the same peak as AVX2); AVX2 8 lanes; baseline
@@ -24,6 +27,9 @@ public enum CPUPeak {
     public var vendor: String
     public var family: Int
     public var model: String
+    /// The clock the files report (cpufreq max or /proc/cpuinfo), and the measured one (0: not measured).
+    public var nominalMHz: Double = 0
+    public var measuredMHz: Double = 0
   }
 
   /// Reads cores, clock and vendor from /proc/cpuinfo and cpufreq; nil when the clock is unknown.
@@ -45,8 +51,12 @@ public enum CPUPeak {
        khz > 0 {
       mhz = khz / 1000
     }
+    let nominal = mhz
+    let measured = ntk_measure_clock_mhz(7)
+    mhz = max(mhz, measured)
     guard mhz > 0 else { return nil }
-    return Facts(cores: CPUConfiguration.onlineCores, clockMHz: mhz, vendor: vendor, family: family, model: model)
+    return Facts(cores: CPUConfiguration.onlineCores, clockMHz: mhz, vendor: vendor, family: family, model: model,
+                 nominalMHz: nominal, measuredMHz: measured)
   }
 
   /// The estimate for `facts` and `isa`.
@@ -65,7 +75,7 @@ public enum CPUPeak {
     let gflops = Double(facts.cores) * Double(units * lanes * flopsPerLanePerUnit) * facts.clockMHz / 1000
     return DevicePeak.Estimate(
       gflops: gflops,
-      source: "estimate: \(facts.cores) cores × \(units) FMA units × \(lanes) lanes × 2 FLOP × \(format(facts.clockMHz, "%.0f")) MHz (\(note); clock from \(clockSource))")
+      source: "estimate: \(facts.cores) cores × \(units) FMA units × \(lanes) lanes × 2 FLOP × \(format(facts.clockMHz, "%.0f")) MHz (\(note); clock: measured \(format(facts.measuredMHz, "%.0f")) MHz, \(clockSource) \(format(facts.nominalMHz, "%.0f")) MHz, the higher used)")
   }
 
   /// The peak of this CPU for the instruction set in use, nil when unknown.

@@ -120,8 +120,11 @@ public enum NTKGram {
     let theta = try device.upload(converting: parameters.values, as: T.self)
     let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
                                        capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
-    // The fused CPU path is fixed-order end to end: features too.
+    // A net of structured layers only on the fused CPU path is fixed-order end
+    // to end: features too (explicit layers, convolutions, go through BLAS,
+    // so their results stay specific to the CPU's BLAS kernels anyway).
     propagator.fixedOrderProducts = cpu != nil && T.self == Float.self && options.mode == .trace
+      && plan0.layers.allSatisfy { $0.strategy == .structured }
     var plan = plan0
     let storeCapacity = resident ? allSamples : block
     var offset = 0
