@@ -1,4 +1,5 @@
 import Dispatch
+import CNTKitCPU
 
 /// Options of an NTK Gram computation.
 public struct GramOptions: Sendable {
@@ -149,6 +150,8 @@ public enum NTKGram {
     let store2 = resident ? store1 : try device.makeBuffer(T.self, count: offset)
     let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
     let outBuffer: DeviceBuffer<T>? = cpu?.wrap(output.baseAddress!, count: output.count)
+    // Huge pages for a large host output written here first (no effect on pages already touched).
+    if hostOutput { ntk_advise_huge_pages(UnsafeMutableRawPointer(output.baseAddress!), output.count * size) }
 
     /// Features of samples `range` of `x` into `store` at sample slot `slot`.
     var featureSeconds = 0.0
