@@ -52,7 +52,7 @@ public enum CPUPeak {
       mhz = khz / 1000
     }
     let nominal = mhz
-    let measured = ntk_measure_clock_mhz(7)
+    let measured = ntk_measure_clock_mhz(25)
     mhz = max(mhz, measured)
     guard mhz > 0 else { return nil }
     return Facts(cores: CPUConfiguration.onlineCores, clockMHz: mhz, vendor: vendor, family: family, model: model,
