@@ -253,6 +253,56 @@ micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, c
 
 typedef void (*micro_fn)(const ntk_fused_layer_f32 *, size_t, const float *, const float *, float *);
 
+size_t ntk_fused_packed_floats(const ntk_fused_layer_f32 *layers, size_t count, size_t n, int second) {
+  micro_shape s = shape_for(ntk_isa_get());
+  size_t w = second ? (size_t)s.nr : (size_t)s.mr;
+  return (n + w - 1) / w * w * features(layers, count);
+}
+
+void ntk_fused_pack_f32(const ntk_fused_layer_f32 *layers, size_t count, int second, size_t s0, size_t n,
+                        float *dst) {
+  micro_shape s = shape_for(ntk_isa_get());
+  size_t w = second ? (size_t)s.nr : (size_t)s.mr;
+  pack_block(layers, count, second, s0, n, w, features(layers, count), dst);
+}
+
+static micro_fn pick_micro(int isa) {
+#ifdef NTK_X86
+  if (isa == NTK_ISA_AVX512) return micro_avx512;
+  if (isa == NTK_ISA_AVX2) return micro_avx2;
+#endif
+  (void)isa;
+  return micro_portable;
+}
+
+int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal) {
+  if (rows1 == 0 || cols == 0) return 0;
+  int isa = ntk_isa_get();
+  micro_shape s = shape_for(isa);
+  micro_fn micro = pick_micro(isa);
+  const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
+  const size_t f = features(layers, count);
+  const size_t nc = block_cols(f, nr);
+  _Alignas(64) float acc[8 * 32];
+  for (size_t j0 = 0; j0 < cols; j0 += nc) {
+    size_t nj = cols - j0 < nc ? cols - j0 : nc;
+    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    for (size_t ir = 0; ir < rows1; ir += mr) {
+      const float *ap = apacked + (ir / mr) * mr * f;
+      size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
+      for (size_t jr = 0; jr < nj; jr += nr) {
+        size_t width = nj - jr < nr ? nj - jr : nr;
+        if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+        micro(layers, count, ap, bpacked + ((j0 + jr) / nr) * nr * f, acc);
+        float *o = out + ir * ldo + j0 + jr;
+        for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+      }
+    }
+  }
+  return 0;
+}
+
 int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
                        float *out, size_t ldo, long diagonal) {
   if (rows1 == 0 || cols == 0) return 0;

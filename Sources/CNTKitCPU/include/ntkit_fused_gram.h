@@ -37,5 +37,19 @@ size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t coun
 int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
                        float *out, size_t ldo, long diagonal);
 
+/// Pre-packed operands, for callers that reuse them across many tiles.
+/// Floats that ntk_fused_pack_f32 writes for n samples of the first set
+/// (second = 0: row panels) or the second (second = 1: column panels), with
+/// the instruction set in force (pack and compute under the same one).
+size_t ntk_fused_packed_floats(const ntk_fused_layer_f32 *layers, size_t count, size_t n, int second);
+/// Packs samples [s0, s0+n) (a1/g1 when second = 0, a2/g2 when 1), zero-padded.
+void ntk_fused_pack_f32(const ntk_fused_layer_f32 *layers, size_t count, int second, size_t s0, size_t n,
+                        float *dst);
+/// ntk_fused_gram_f32 over pre-packed operands: apacked holds rows1 samples
+/// from a row-panel boundary, bpacked cols samples from a column-panel
+/// boundary (64-byte aligned). Same arithmetic, same bits.
+int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal);
+
 /// The micro-tile (rows × columns) of the kernel ntk_fused_gram_f32 uses now.
 void ntk_fused_gram_micro_tile(int *rows, int *columns);

@@ -23,14 +23,16 @@ extension CPUDevice {
   /// `ntkit_fused_gram.c` (AVX-512, AVX2 or portable per `NTKIT_ISA`), its
   /// rows split over the workers. Every entry is a fixed sequence of fused
   /// multiply-adds, so the result does not depend on the instruction set or
-  /// the worker count. `diagonal`: the rows and columns are the same samples
+  /// the worker count. `packed`: the tile's rows and columns pre-packed by
+  /// `packFused` (then no per-call packing). `diagonal`: the rows and columns are the same samples
   /// (a diagonal tile of a symmetric Gram); only the upper triangle is
   /// computed and the lower one mirrored (the same bits: each entry's
   /// products commute exactly). `mirror`: where the transpose of the tile
   /// goes (row stride `ldo`), written by each worker after its rows.
   func fusedStructuredGram(_ layers: [FusedStructuredLayer], rows1: Int, rows2: Int,
                            out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool = false,
-                           mirror: UnsafeMutablePointer<Float>? = nil) throws {
+                           mirror: UnsafeMutablePointer<Float>? = nil,
+                           packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)? = nil) throws {
     guard rows1 > 0, rows2 > 0 else { return }
     precondition(!diagonal || rows1 == rows2, "a diagonal tile is square")
     let c = layers.map {
@@ -60,7 +62,14 @@ extension CPUDevice {
           mine[l].a1 = mine[l].a1 + r0 * mine[l].ka
           mine[l].g1 = mine[l].g1 + r0 * mine[l].kg
         }
-        status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1)
+        if let packed {
+          // Row panels of the pre-packed rows start at r0 (a multiple of every micro-tile height).
+          let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
+          status[w] = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
+                                                out + r0 * ldo, ldo, diagonal ? r0 : -1)
+        } else {
+          status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1)
+        }
         // The transpose, while this worker's rows are still in its caches.
         if let mirror, status[w] == 0 { ntk_transpose_f32(out + r0 * ldo, ldo, mirror + r0, ldo, n, rows2) }
       }
@@ -134,5 +143,28 @@ extension CPUDevice {
                          c + r0 * op.ldc, op.ldc, nil)
     }
     if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+  }
+}
+
+extension CPUDevice {
+  /// Packs samples [s0, s0 + n) of the first (`second` false: a1/g1) or second
+  /// set for `fusedStructuredGram(packed:)` into `dst`, which holds
+  /// `fusedPackedCount(layers, n:, second:)` floats (64-byte aligned).
+  func packFused(_ layers: [FusedStructuredLayer], second: Bool, from s0: Int, count n: Int,
+                 into dst: UnsafeMutablePointer<Float>) {
+    let c = CPUDevice.cLayers(layers)
+    ntk_fused_pack_f32(c, c.count, second ? 1 : 0, s0, n, dst)
+  }
+
+  /// Floats `packFused` writes for n samples (the instruction set in force).
+  static func fusedPackedCount(_ layers: [FusedStructuredLayer], n: Int, second: Bool) -> Int {
+    let c = cLayers(layers)
+    return ntk_fused_packed_floats(c, c.count, n, second ? 1 : 0)
+  }
+
+  static func cLayers(_ layers: [FusedStructuredLayer]) -> [ntk_fused_layer_f32] {
+    layers.map {
+      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
+    }
   }
 }

@@ -1,5 +1,8 @@
 import Dispatch
 import CNTKitCPU
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options of an NTK Gram computation.
 public struct GramOptions: Sendable {
@@ -230,12 +233,11 @@ public enum NTKGram {
     let useFused = cpu != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
     // Every layer fused and a symmetric Gram: each tile mirrors itself (no pass at the end).
     let fusedMirrors = useFused && symmetric && fusedLayers.count == plan.layers.count
-    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, diagonal: Bool,
-                   mirror: BufferView<T>?) throws {
+    func fusedOperands(_ s1: Int, _ s2: Int) -> [FusedStructuredLayer] {
       func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
         UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
       }
-      let layers = fusedLayers.map { l -> FusedStructuredLayer in
+      return fusedLayers.map { l -> FusedStructuredLayer in
         let a = l.affine
         let fi = a.geometry.inC, gBase = storeCapacity * fi, gRow = l.cotangentWidth
         let ws = Float(a.weightScale), bs = Float(a.biasScale)
@@ -244,9 +246,14 @@ public enum NTKGram {
           g1: fp(store1, l.offset + gBase + s1 * gRow), g2: fp(store2, l.offset + gBase + s2 * gRow),
           ka: fi, kg: gRow, scale: ws * ws, c: a.hasBias ? bs * bs : 0)
       }
+    }
+    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, diagonal: Bool,
+                   mirror: BufferView<T>?, packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)?) throws {
+      let layers = fusedOperands(s1, s2)
       let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
       let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
-      try cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m)
+      try cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
+                                   packed: packed)
     }
 
     // Block lists.
@@ -259,6 +266,44 @@ public enum NTKGram {
     if resident {
       try features(inputs1, 0..<n1, into: store1, slot: 0)
       if !sameSet { try features(x2, 0..<n2, into: store1, slot: n1) }
+    }
+    // Resident features on the fused path: pack every row and column block
+    // once (instead of once per tile and worker) when the budget allows.
+    var packedRows: UnsafeMutablePointer<Float>?, packedColumns: UnsafeMutablePointer<Float>?
+    var rowStride = 0, columnStride = 0, packedBytes = 0
+    defer { free(packedRows); free(packedColumns) }
+    if useFused && resident {
+      let operands = fusedOperands(0, offset2)
+      rowStride = CPUDevice.fusedPackedCount(operands, n: block, second: false)
+      columnStride = CPUDevice.fusedPackedCount(operands, n: block, second: true)
+      let bytes = (blocks1.count * rowStride + blocks2.count * columnStride) * size
+      if needed + bytes <= options.memoryBudget {
+        var p: UnsafeMutableRawPointer?, q: UnsafeMutableRawPointer?
+        if posix_memalign(&p, 64, blocks1.count * rowStride * size) == 0,
+           posix_memalign(&q, 64, blocks2.count * columnStride * size) == 0 {
+          packedRows = p?.assumingMemoryBound(to: Float.self)
+          packedColumns = q?.assumingMemoryBound(to: Float.self)
+          ntk_advise_huge_pages(p, blocks1.count * rowStride * size)
+          ntk_advise_huge_pages(q, blocks2.count * columnStride * size)
+          packedBytes = bytes
+          let cpuDevice = cpu!
+          parallelFor(blocks1.count + blocks2.count, minimumChunk: 1) { range in
+            for k in range {
+              if k < blocks1.count {
+                let b = blocks1[k]
+                cpuDevice.packFused(operands, second: false, from: b.lowerBound, count: b.count,
+                                    into: packedRows! + k * rowStride)
+              } else {
+                let b = blocks2[k - blocks1.count]
+                cpuDevice.packFused(operands, second: true, from: b.lowerBound, count: b.count,
+                                    into: packedColumns! + (k - blocks1.count) * columnStride)
+              }
+            }
+          }
+        } else {
+          free(p); free(q)
+        }
+      }
     }
     var loadedRow = -1
     for (done, (bi, bj)) in work.enumerated() {
@@ -281,7 +326,10 @@ public enum NTKGram {
           // A diagonal tile of a symmetric Gram with only structured layers: upper triangle, mirrored.
           let diagonal = fusedMirrors && bi == bj
           let mirror = fusedMirrors && bi != bj ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
-          try fusedTile(s1, r1, s2, r2, into: view, ldo: ldo, diagonal: diagonal, mirror: mirror)
+          let packed = packedRows.map { rows in
+            (rows: UnsafePointer(rows + bi * rowStride), columns: UnsafePointer(packedColumns! + bj * columnStride))
+          }
+          try fusedTile(s1, r1, s2, r2, into: view, ldo: ldo, diagonal: diagonal, mirror: mirror, packed: packed)
         } else {
           for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
         }
@@ -301,7 +349,7 @@ public enum NTKGram {
     if symmetric && !(fusedMirrors && hostOutput) { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
-                      seconds: monotonicSeconds() - start, temporaryBytes: needed,
+                      seconds: monotonicSeconds() - start, temporaryBytes: needed + packedBytes,
                       featureSeconds: featureSeconds, mirrorSeconds: monotonicSeconds() - mirrorStart,
                       device: device.info.identifier)
   }
