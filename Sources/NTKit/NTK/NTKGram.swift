@@ -55,6 +55,9 @@ public struct GramReport: Sendable {
 /// kept resident when they fit in half the budget and recomputed per block
 /// otherwise. Each output tile accumulates every layer's contribution; for
 /// X₂ = X₁ only tiles of the upper triangle are computed and then mirrored.
+/// On the CPU in float32 trace mode all structured layers of a tile go
+/// through one fused kernel (`CPUDevice.fusedStructuredGram`) in a fixed
+/// reduction order, so Θ does not depend on `NTKIT_ISA` or `NTKIT_THREADS`.
 public enum NTKGram {
   /// Θ written row-major into `output`: N₁ × N₂ (trace) or [N₁, M, N₂, M] (full).
   @_specialize(where T == Float)
