@@ -276,7 +276,8 @@ static micro_fn pick_micro(int isa) {
 }
 
 int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal) {
+                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal,
+                              ntk_poll_fn cancelled) {
   if (rows1 == 0 || cols == 0) return 0;
   int isa = ntk_isa_get();
   micro_shape s = shape_for(isa);
@@ -288,6 +289,7 @@ int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, s
   for (size_t j0 = 0; j0 < cols; j0 += nc) {
     size_t nj = cols - j0 < nc ? cols - j0 : nc;
     if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    if (cancelled && cancelled()) return 1;
     for (size_t ir = 0; ir < rows1; ir += mr) {
       const float *ap = apacked + (ir / mr) * mr * f;
       size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
@@ -304,7 +306,7 @@ int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, s
 }
 
 int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                       float *out, size_t ldo, long diagonal) {
+                       float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled) {
   if (rows1 == 0 || cols == 0) return 0;
   int isa = ntk_isa_get();
   micro_shape s = shape_for(isa);
@@ -329,6 +331,7 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
       size_t nj = cols - j0 < nc ? cols - j0 : nc;
       // Upper triangle only: skip column blocks left of every row of this block.
       if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
+      if (cancelled && cancelled()) { free(raw); return 1; }
       pack_block(layers, count, 1, j0, nj, nr, f, bpack);
       for (size_t ir = 0; ir < ni; ir += mr) {
         const float *ap = apack + (ir / mr) * mr * f;

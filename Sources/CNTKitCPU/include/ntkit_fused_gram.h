@@ -17,6 +17,10 @@
 #pragma once
 #include <stddef.h>
 
+/// Polled between column blocks (every few milliseconds of work); non-zero
+/// stops the call, which then returns 1 with the tile partly written.
+typedef int (*ntk_poll_fn)(void);
+
 typedef struct ntk_fused_layer_f32 {
   const float *a1, *a2;
   const float *g1, *g2;
@@ -33,9 +37,10 @@ size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t coun
 /// row i is sample diagonal + i of the same set as the columns, and only
 /// entries on or above the diagonal (column >= diagonal + row) are required:
 /// micro-tiles wholly below it are skipped (left unwritten), others written
-/// whole. Returns 0, or -1 when the scratch cannot be allocated.
+/// whole. Returns 0, 1 when `cancelled` (may be NULL) stopped it, or -1
+/// when the scratch cannot be allocated.
 int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                       float *out, size_t ldo, long diagonal);
+                       float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled);
 
 /// Pre-packed operands, for callers that reuse them across many tiles.
 /// Floats that ntk_fused_pack_f32 writes for n samples of the first set
@@ -49,7 +54,8 @@ void ntk_fused_pack_f32(const ntk_fused_layer_f32 *layers, size_t count, int sec
 /// from a row-panel boundary, bpacked cols samples from a column-panel
 /// boundary (64-byte aligned). Same arithmetic, same bits.
 int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
-                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal);
+                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal,
+                              ntk_poll_fn cancelled);
 
 /// The micro-tile (rows × columns) of the kernel ntk_fused_gram_f32 uses now.
 void ntk_fused_gram_micro_tile(int *rows, int *columns);

@@ -66,15 +66,18 @@ extension CPUDevice {
           // Row panels of the pre-packed rows start at r0 (a multiple of every micro-tile height).
           let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
           status[w] = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
-                                                out + r0 * ldo, ldo, diagonal ? r0 : -1)
+                                                out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
         } else {
-          status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1)
+          status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
+                                         interruptPoll)
         }
         // The transpose, while this worker's rows are still in its caches.
         if let mirror, status[w] == 0 { ntk_transpose_f32(out + r0 * ldo, ldo, mirror + r0, ldo, n, rows2) }
       }
       if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
     }
+    // Ctrl-C (SIGINT/SIGTERM) stops a long tile early; other cancellation is polled between tiles.
+    if status.contains(where: { $0 == 1 }) { throw NTKitError.interrupted }
     if status.contains(where: { $0 != 0 }) {
       throw NTKitError.memoryBudget(needed: CPUDevice.fusedScratchBytes(layers, rows: rows1), budget: 0,
                                     hint: "the fused NTK kernel could not allocate its scratch; free memory or use fewer samples")
@@ -136,3 +139,6 @@ extension CPUDevice {
     }
   }
 }
+
+/// Polled by the fused kernel: a pending SIGINT/SIGTERM (thread-safe: a C flag).
+private let interruptPoll: @convention(c) () -> Int32 = { Interrupt.isRequested ? 1 : 0 }
