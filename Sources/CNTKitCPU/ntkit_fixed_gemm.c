@@ -68,3 +68,11 @@ void ntk_gemm_fixed_f32(int transB, size_t m, size_t n, size_t k, float alpha, c
   (void)isa;
   fixed_portable(m, n, k, alpha, a, lda, b, ldb, c, ldc);
 }
+
+int ntk_cpu_kernels_optimized(void) {
+#ifdef __OPTIMIZE__
+  return 1;
+#else
+  return 0;
+#endif
+}

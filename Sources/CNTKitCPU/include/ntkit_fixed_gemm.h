@@ -14,3 +14,7 @@
 
 void ntk_gemm_fixed_f32(int transB, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
                         const float *b, size_t ldb, float *c, size_t ldc, float *scratch);
+
+/// 1 when the C kernels were compiled with optimisation (release builds), 0
+/// otherwise (debug builds, where the fixed-order product is ~100× slower).
+int ntk_cpu_kernels_optimized(void);

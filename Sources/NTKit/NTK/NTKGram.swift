@@ -130,8 +130,11 @@ public enum NTKGram {
     // A net of structured layers only on the fused CPU path is fixed-order end
     // to end: features too (explicit layers, convolutions, go through BLAS,
     // so their results stay specific to the CPU's BLAS kernels anyway).
+    // Debug builds compile the C kernels unoptimised: there BLAS computes the
+    // features (the same bits across NTKIT_ISA and NTKIT_THREADS on one CPU,
+    // not across CPUs), so that a debug Gram stays quick enough to interrupt.
     propagator.fixedOrderProducts = cpu != nil && T.self == Float.self && options.mode == .trace
-      && plan0.layers.allSatisfy { $0.strategy == .structured }
+      && plan0.layers.allSatisfy { $0.strategy == .structured } && ntk_cpu_kernels_optimized() != 0
     var plan = plan0
     let storeCapacity = resident ? allSamples : block
     var offset = 0
