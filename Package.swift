@@ -63,7 +63,7 @@ let package = Package(
 
     // MARK: - Experiments and benchmarks, on top of the engine
     .target(name: "NTKitExperiments", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
-    .target(name: "NTKitBench", dependencies: ["NTKit"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "NTKitBench", dependencies: ["NTKit", "CNTKitCPU"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
     // MARK: - C ABI (libntkit_c.so): @_cdecl functions over the library, no CLI logic
     .target(

@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 trap 'rm -rf "$OUT" /dev/shm/ntk-compare-$$.npy' EXIT
 nt() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$SHARED/bench/nt_bench.py" "$@" 2>/dev/null | tail -1; }
 echo "machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-$NTK bench --nets fuel --sizes 256 --gemm-size 4096 | grep -i "sgemm"
+$NTK bench --nets fuel --sizes 256 --gemm-size 4096 | grep -i "^sgemm"
 echo "numpy sgemm 4096 and jax matmul 4096 (neural-tangents venv): $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$SHARED/bench/nt_bench.py" matmul 2>/dev/null | tr -d "\n " | grep -oE "\"(sgemm_4096|jax_matmul_4096)_gflops\":[0-9.]+" | tr "\n" " ")"
 for spec in "fuel_8_128_128_1 dense_fuel 16384 8" "mnist_dense_784_128_128_10 dense_mnist 4096 784" "conv_mnist conv_mnist 2048 28,28,1"; do
   set -- $spec

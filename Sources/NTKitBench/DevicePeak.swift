@@ -21,11 +21,13 @@ public enum DevicePeak {
     (["L4"], 30_300, "L4"),
   ]
 
-  /// The peak of `info`, nil when nothing is known. GPUs: the datasheet
+  /// The peak of `info`, nil when nothing is known. The CPU device: `CPUPeak`
+  /// (cores × FMA units × lanes × clock, for the instruction set in use). GPUs: the datasheet
   /// table. CPU OpenCL devices (PoCL): compute units × clock × native float
   /// lanes × 2 FLOPs per FMA × 2 FMA pipes (AVX2/AVX-512 server cores have
   /// two; a core with one reaches half), from what the driver reports.
   public static func estimate(_ info: DeviceInfo) -> Estimate? {
+    if info.kind == .cpu { return CPUPeak.current() }
     if let row = datasheet.first(where: { row in row.match.allSatisfy { info.name.contains($0) } }) {
       return Estimate(gflops: row.gflops, source: "datasheet FP32 peak of the \(row.label)")
     }

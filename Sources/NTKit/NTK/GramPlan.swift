@@ -45,7 +45,12 @@ public struct GramPlan: Sendable {
       let mm = mode == .trace ? Double(m) : Double(m * m)
       let explicitCost = 2 * mm * Double(pl)
       let structuredCost = 2 * Double(g.inC) + 2 * mm * Double(g.outC) + 2 * mm
-      var strategy: LayerStrategy = g.isDense && structuredCost <= explicitCost ? .structured : .explicit
+      // An explicit layer is one more pass over the output tile (read and
+      // write every entry) that the structured layers, fused into one pass,
+      // do not make: count it as 4 FLOPs per pair (a dense layer to one
+      // output, 2·fan_in + 4 vs 2·fan_in + 2, goes structured).
+      let passCost = 4.0
+      var strategy: LayerStrategy = g.isDense && structuredCost <= explicitCost + passCost ? .structured : .explicit
       if let force, g.isDense || force == .explicit { strategy = force }
       var layer = Layer(layerIndex: k, affine: a, strategy: strategy,
                         flopsPerPair: strategy == .structured ? structuredCost : explicitCost,

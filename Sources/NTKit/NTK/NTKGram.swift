@@ -1,4 +1,8 @@
 import Dispatch
+import CNTKitCPU
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options of an NTK Gram computation.
 public struct GramOptions: Sendable {
@@ -51,6 +55,9 @@ public struct GramReport: Sendable {
 /// kept resident when they fit in half the budget and recomputed per block
 /// otherwise. Each output tile accumulates every layer's contribution; for
 /// X₂ = X₁ only tiles of the upper triangle are computed and then mirrored.
+/// On the CPU in float32 trace mode all structured layers of a tile go
+/// through one fused kernel (`CPUDevice.fusedStructuredGram`) in a fixed
+/// reduction order, so Θ does not depend on `NTKIT_ISA` or `NTKIT_THREADS`.
 public enum NTKGram {
   /// Θ written row-major into `output`: N₁ × N₂ (trace) or [N₁, M, N₂, M] (full).
   @_specialize(where T == Float)
@@ -90,14 +97,19 @@ public enum NTKGram {
     var block: Int
     var resident: Bool
     func tileBytes(_ b: Int) -> Int { hostOutput ? 0 : b * b * mult * mult * size }
-    let cpuScratch = CPUThreads.count * 2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size
+    let cpuScratch = CPUThreads.count * max(2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size,
+                                            CPUDevice.fusedScratchBytes(featuresPerSample: plan0.featuresPerSample))
     let fixed = propagatorBytes + cpuScratch
     if let forced = options.blockSize {
       block = max(1, forced)
       resident = !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
     } else if !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
       resident = true
-      block = 1024
+      // The fused CPU kernel (float32, trace) packs a tile's columns once per
+      // tile and worker: tiles grow with N (1024 up to N = 8192, then N/8, at
+      // most 4096) so that packing stays a vanishing share of the work.
+      let fusedCPU = hostOutput && T.self == Float.self && options.mode == .trace
+      block = fusedCPU ? min(4096, max(1024, max(n1, n2) / 8 / 256 * 256)) : 1024
     } else {
       resident = false
       // two feature blocks + one tile within the budget
@@ -115,6 +127,14 @@ public enum NTKGram {
     let theta = try device.upload(parameters: parameters, as: T.self)
     let propagator = try Propagator<T>(network: network, parameters: theta, device: device,
                                        capacity: min(propagateCap, max(n1, n2)), multiplicity: m)
+    // A net of structured layers only on the fused CPU path is fixed-order end
+    // to end: features too (explicit layers, convolutions, go through BLAS,
+    // so their results stay specific to the CPU's BLAS kernels anyway).
+    // Debug builds compile the C kernels unoptimised: there BLAS computes the
+    // features (the same bits across NTKIT_ISA and NTKIT_THREADS on one CPU,
+    // not across CPUs), so that a debug Gram stays quick enough to interrupt.
+    propagator.fixedOrderProducts = cpu != nil && T.self == Float.self && options.mode == .trace
+      && plan0.layers.allSatisfy { $0.strategy == .structured } && ntk_cpu_kernels_optimized() != 0
     var plan = plan0
     let storeCapacity = resident ? allSamples : block
     var offset = 0
@@ -144,6 +164,8 @@ public enum NTKGram {
     let store2 = resident ? store1 : try device.makeBuffer(T.self, count: offset)
     let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
     let outBuffer: DeviceBuffer<T>? = cpu?.wrap(output.baseAddress!, count: output.count)
+    // Huge pages for a large host output written here first (no effect on pages already touched).
+    if hostOutput { ntk_advise_huge_pages(UnsafeMutableRawPointer(output.baseAddress!), output.count * size) }
 
     /// Features of samples `range` of `x` into `store` at sample slot `slot`.
     var featureSeconds = 0.0
@@ -186,11 +208,13 @@ public enum NTKGram {
     }
 
     /// Accumulates every layer into the tile for store1 rows [s1, s1+r1) × store2 rows [s2, s2+r2).
-    func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int) throws {
+    /// With `fused`, the structured layers were already written (overwriting) by the fused kernel.
+    func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, fused: Bool) throws {
       for l in plan.layers {
         let a = l.affine
         switch l.strategy {
         case .structured:
+          if fused { continue }
           let fi = a.geometry.inC
           let gBase = storeCapacity * fi
           let ws = T(a.weightScale), bs = T(a.biasScale)
@@ -214,6 +238,35 @@ public enum NTKGram {
       }
     }
 
+    /// The fused kernel (CPU, float32, trace mode): every structured layer of
+    /// the tile in one pass, written over the tile; explicit layers add after.
+    let fusedLayers = plan.layers.filter { $0.strategy == .structured }
+    let useFused = cpu != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
+    // Every layer fused and a symmetric Gram: each tile mirrors itself (no pass at the end).
+    let fusedMirrors = useFused && symmetric && fusedLayers.count == plan.layers.count
+    func fusedOperands(_ s1: Int, _ s2: Int) -> [FusedStructuredLayer] {
+      func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
+        UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
+      }
+      return fusedLayers.map { l -> FusedStructuredLayer in
+        let a = l.affine
+        let fi = a.geometry.inC, gBase = storeCapacity * fi, gRow = l.cotangentWidth
+        let ws = Float(a.weightScale), bs = Float(a.biasScale)
+        return FusedStructuredLayer(
+          a1: fp(store1, l.offset + s1 * fi), a2: fp(store2, l.offset + s2 * fi),
+          g1: fp(store1, l.offset + gBase + s1 * gRow), g2: fp(store2, l.offset + gBase + s2 * gRow),
+          ka: fi, kg: gRow, scale: ws * ws, c: a.hasBias ? bs * bs : 0)
+      }
+    }
+    func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int, diagonal: Bool,
+                   mirror: BufferView<T>?, packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)?) throws {
+      let layers = fusedOperands(s1, s2)
+      let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
+      let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
+      try cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
+                                   packed: packed)
+    }
+
     // Block lists.
     let blocks1 = stride(from: 0, to: n1, by: block).map { $0..<min(n1, $0 + block) }
     let blocks2 = stride(from: 0, to: n2, by: block).map { $0..<min(n2, $0 + block) }
@@ -224,6 +277,44 @@ public enum NTKGram {
     if resident {
       try features(inputs1, 0..<n1, into: store1, slot: 0)
       if !sameSet { try features(x2, 0..<n2, into: store1, slot: n1) }
+    }
+    // Resident features on the fused path: pack every row and column block
+    // once (instead of once per tile and worker) when the budget allows.
+    var packedRows: UnsafeMutablePointer<Float>?, packedColumns: UnsafeMutablePointer<Float>?
+    var rowStride = 0, columnStride = 0, packedBytes = 0
+    defer { free(packedRows); free(packedColumns) }
+    if useFused && resident {
+      let operands = fusedOperands(0, offset2)
+      rowStride = CPUDevice.fusedPackedCount(operands, n: block, second: false)
+      columnStride = CPUDevice.fusedPackedCount(operands, n: block, second: true)
+      let bytes = (blocks1.count * rowStride + blocks2.count * columnStride) * size
+      if needed + bytes <= options.memoryBudget {
+        var p: UnsafeMutableRawPointer?, q: UnsafeMutableRawPointer?
+        if posix_memalign(&p, 64, blocks1.count * rowStride * size) == 0,
+           posix_memalign(&q, 64, blocks2.count * columnStride * size) == 0 {
+          packedRows = p?.assumingMemoryBound(to: Float.self)
+          packedColumns = q?.assumingMemoryBound(to: Float.self)
+          ntk_advise_huge_pages(p, blocks1.count * rowStride * size)
+          ntk_advise_huge_pages(q, blocks2.count * columnStride * size)
+          packedBytes = bytes
+          let cpuDevice = cpu!
+          parallelFor(blocks1.count + blocks2.count, minimumChunk: 1) { range in
+            for k in range {
+              if k < blocks1.count {
+                let b = blocks1[k]
+                cpuDevice.packFused(operands, second: false, from: b.lowerBound, count: b.count,
+                                    into: packedRows! + k * rowStride)
+              } else {
+                let b = blocks2[k - blocks1.count]
+                cpuDevice.packFused(operands, second: true, from: b.lowerBound, count: b.count,
+                                    into: packedColumns! + (k - blocks1.count) * columnStride)
+              }
+            }
+          }
+        } else {
+          free(p); free(q)
+        }
+      }
     }
     var loadedRow = -1
     for (done, (bi, bj)) in work.enumerated() {
@@ -242,11 +333,21 @@ public enum NTKGram {
       let r1 = I.count, r2 = J.count
       if let outBuffer {
         let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
-        for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
-        try accumulate(s1, r1, s2, r2, into: view, ldo: ldo)
+        if useFused {
+          // A diagonal tile of a symmetric Gram with only structured layers: upper triangle, mirrored.
+          let diagonal = fusedMirrors && bi == bj
+          let mirror = fusedMirrors && bi != bj ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
+          let packed = packedRows.map { rows in
+            (rows: UnsafePointer(rows + bi * rowStride), columns: UnsafePointer(packedColumns! + bj * columnStride))
+          }
+          try fusedTile(s1, r1, s2, r2, into: view, ldo: ldo, diagonal: diagonal, mirror: mirror, packed: packed)
+        } else {
+          for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
+        }
+        try accumulate(s1, r1, s2, r2, into: view, ldo: ldo, fused: useFused)
       } else if let tile {
         try device.fill(tile.view, count: r1 * mult * r2 * mult, value: 0)
-        try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult)
+        try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult, fused: false)
         for r in 0..<r1 * mult {
           let dst = UnsafeMutableBufferPointer(rebasing: output[((I.lowerBound * mult + r) * ldo + J.lowerBound * mult)...].prefix(r2 * mult))
           try device.read(tile.view(at: r * r2 * mult), into: dst)
@@ -256,10 +357,10 @@ public enum NTKGram {
     }
     try device.synchronize()
     let mirrorStart = monotonicSeconds()
-    if symmetric { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
+    if symmetric && !(fusedMirrors && hostOutput) { mirrorUpperToLower(output, rows: n1 * mult, block: block * mult) }
     return GramReport(plan: plan, blockSize: block, residentFeatures: resident, tiles: work.count,
                       flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
-                      seconds: monotonicSeconds() - start, temporaryBytes: needed,
+                      seconds: monotonicSeconds() - start, temporaryBytes: needed + packedBytes,
                       featureSeconds: featureSeconds, mirrorSeconds: monotonicSeconds() - mirrorStart,
                       device: device.info.identifier)
   }

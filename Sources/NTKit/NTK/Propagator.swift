@@ -24,6 +24,19 @@ final class Propagator<T: DeviceScalar> {
   let ones: DeviceBuffer<T>
   /// Index of the first affine layer: the backward pass stops there.
   let lowestAffine: Int
+  /// Forward and backward products in a fixed reduction order on the CPU in
+  /// float32 (`CPUDevice.gemmFixedOrder`) instead of BLAS, whose kernels
+  /// differ per CPU: the NTK's features are then the same bits everywhere.
+  var fixedOrderProducts = false
+
+  /// A forward/backward product: fixed-order when asked for and possible.
+  private func product(_ op: GemmOp<T>) throws {
+    if fixedOrderProducts, T.self == Float.self, let cpu = device as? CPUDevice, !op.transA, op.beta == 0 {
+      cpu.gemmFixedOrder(unsafeBitCast(op, to: GemmOp<Float>.self))
+    } else {
+      try device.gemm(op)
+    }
+  }
 
   /// Bytes this propagator allocates per sample of capacity (for budgeting).
   static func bytesPerSample(_ network: Network, multiplicity m: Int) -> Int {
@@ -104,7 +117,7 @@ final class Propagator<T: DeviceScalar> {
           try device.im2col(g, input: x, cols: cols[k]!.view, n: n)
           source = cols[k]!.view
         }
-        try device.gemm(GemmOp(m: rows, n: g.outC, k: g.patch, alpha: T(a.weightScale),
+        try product(GemmOp(m: rows, n: g.outC, k: g.patch, alpha: T(a.weightScale),
                                a: source, lda: g.patch, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
                                beta: 0, c: y, ldc: g.outC))
         if a.hasBias {
@@ -142,7 +155,7 @@ final class Propagator<T: DeviceScalar> {
         guard k > lowestAffine else { return }
         let g = a.geometry
         let target = g.isDense ? spare : patchCotangent!.view
-        try device.gemm(GemmOp(transB: true, m: n * m * g.positions, n: g.patch, k: g.outC, alpha: T(a.weightScale),
+        try product(GemmOp(transB: true, m: n * m * g.positions, n: g.patch, k: g.outC, alpha: T(a.weightScale),
                                a: current, lda: g.outC, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
                                beta: 0, c: target, ldc: g.patch))
         if !g.isDense { try device.col2im(g, cols: target, input: spare, n: n * m) }

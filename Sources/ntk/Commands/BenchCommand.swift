@@ -70,10 +70,13 @@ struct BenchCommand: ParsableCommand {
     let gemmN = quick ? min(gemmSize, 1024) : gemmSize
     let gemm = try NTKBench.sgemm(device: dev, n: gemmN)
     let cpuGemm = try baseline.map { try NTKBench.sgemm(device: $0, n: gemmN) }
+    let config = CPUConfiguration.current
+    let isaText = "\(config.instructionSet.rawValue) (CPU kernels; NTKIT_ISA caps it, widest here \(CPUInstructionSet.widestSupported.rawValue)), \(config.threads) threads"
     let fastMathText = cl.map { $0.options.fastRelaxedMath ? "on" : "off" } ?? "n/a (no OpenCL kernels)"
     if !json {
       print("device: \(dev.info.identifier) (\(dev.info.name)); \(dev.info.detail)")
       print("fast-relaxed-math: \(fastMathText)")
+      print("isa: \(isaText)")
       print("peak: " + (peak.map { "\(format($0.gflops, "%.1f")) GFLOP/s float32 (\($0.source))" } ?? "unknown"))
       let kernel = cl != nil ? "our ntk_gemm kernel" : "OpenBLAS"
       print("sgemm \(gemm.n)³ (\(kernel)): \(format(gemm.gflops, "%.1f")) GFLOP/s"
@@ -112,12 +115,14 @@ struct BenchCommand: ParsableCommand {
         .object([("net", .string(r.net)), ("n", .number(Double(r.n))), ("parameters", .number(Double(r.parameters))),
                  ("seconds", .number(r.seconds)), ("entries_per_second", .number(r.entriesPerSecond)),
                  ("gflops", .number(r.gflops)), ("fraction_of_sgemm", .number(r.gflops / gemm.gflops)),
+                 ("fraction_of_peak", peak.map { .number(r.gflops / $0.gflops) } ?? .null),
                  ("strategies", .array(r.strategies.map { .string($0.rawValue) }))])
       }
       var fields: [(String, JSONValue)] = [
         ("ntkit_version", .string(NTKitVersion.string)),
         ("device", .string(dev.info.identifier)), ("device_name", .string(dev.info.name)),
         ("fast_relaxed_math", cl.map { .bool($0.options.fastRelaxedMath) } ?? .null),
+        ("isa", .string(config.instructionSet.rawValue)), ("threads", .number(Double(config.threads))),
         ("peak", peak.map { .object([("gflops", .number($0.gflops)), ("source", .string($0.source))]) } ?? .null),
         ("sgemm", .object([("n", .number(Double(gemm.n))), ("gflops", .number(gemm.gflops)),
                            ("kernel", .string(cl != nil ? "ntk_gemm" : "openblas"))])),

@@ -1,0 +1,351 @@
+// The fused multi-layer structured NTK kernel (see include/ntkit_fused_gram.h).
+//
+// Shapes and layout. Per call: an output tile of rows1 × cols entries, row
+// stride ldo. Per dense layer l: A1 rows1 × ka, A2 cols × ka, G1 rows1 × kg,
+// G2 cols × kg, all row-major with the reduction (ka, kg) contiguous.
+// F = Σ_l (ka + kg) values per sample.
+//
+// Blocking (GotoBLAS-style, but over all layers at once):
+//   for each block of MC rows:       pack A1/G1 of every layer   → [MC/MR][F][MR]
+//     for each block of NC columns:  pack A2/G2 of every layer   → [NC/NR][F][NR]
+//       for each MR × NR micro-tile: for each layer, <a> and <g> over the whole
+//         reduction in registers, then acc = fma(fma(scale, <a>, c), <g>, acc);
+//         acc is written once to the output at the end (no per-layer pass).
+// Panels are zero-padded to whole micro-tiles, so edge entries run the same
+// code as interior ones. Every entry's arithmetic is a fixed sequence of
+// fused multiply-adds, whatever MR, NR, the vector width or the row split:
+// results are byte-identical across baseline / AVX2 / AVX-512 and threads.
+#include "ntkit_fused_gram.h"
+#include "ntkit_isa.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// No implicit contraction: every fused multiply-add below is explicit.
+#pragma clang fp contract(off)
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define NTK_X86 1
+#include <immintrin.h>
+#endif
+
+typedef struct {
+  int mr, nr;
+} micro_shape;
+
+static micro_shape shape_for(int isa) {
+  micro_shape s = {4, 8};
+#ifdef NTK_X86
+  if (isa == NTK_ISA_AVX512) { s.mr = 8; s.nr = 32; }
+  else if (isa == NTK_ISA_AVX2) { s.mr = 6; s.nr = 16; }
+#else
+  (void)isa;
+#endif
+  return s;
+}
+
+void ntk_fused_gram_micro_tile(int *rows, int *columns) {
+  micro_shape s = shape_for(ntk_isa_get());
+  *rows = s.mr;
+  *columns = s.nr;
+}
+
+static size_t features(const ntk_fused_layer_f32 *layers, size_t count) {
+  size_t f = 0;
+  for (size_t l = 0; l < count; l++) f += layers[l].ka + layers[l].kg;
+  return f;
+}
+
+// Cache targets: a packed column block of ~192 KiB (L2-resident while the row
+// panels stream past it); the packed rows of a call (all of them, so the
+// column blocks are packed once per call) up to 4 MiB.
+enum { NTK_B_BYTES = 192 * 1024, NTK_A_BYTES = 4 * 1024 * 1024, NTK_MAX_NC = 512 };
+
+static size_t round_down(size_t v, size_t m) { return v / m * m; }
+
+static size_t block_rows(size_t f, size_t mr, size_t rows) {
+  size_t mc = round_down(NTK_A_BYTES / (4 * (f ? f : 1)), mr);
+  if (mc < mr) mc = mr;
+  size_t need = (rows + mr - 1) / mr * mr;
+  return need < mc ? need : mc;
+}
+
+static size_t block_cols(size_t f, size_t nr) {
+  size_t nc = round_down(NTK_B_BYTES / (4 * (f ? f : 1)), nr);
+  if (nc < nr) nc = nr;
+  if (nc > NTK_MAX_NC) nc = round_down(NTK_MAX_NC, nr);
+  return nc;
+}
+
+static size_t scratch_floats(size_t f, micro_shape s, size_t rows) {
+  return (size_t)s.mr * s.nr + (block_rows(f, s.mr, rows) * f + 15) / 16 * 16 + block_cols(f, s.nr) * f + 16;
+}
+
+size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows) {
+  size_t f = features(layers, count);
+  // The widest need over the instruction sets (the set may change between calls in tests).
+  size_t most = 0;
+  for (int isa = NTK_ISA_BASELINE; isa <= NTK_ISA_AVX512; isa++) {
+    size_t need = scratch_floats(f, shape_for(isa), rows);
+    if (need > most) most = need;
+  }
+  return most;
+}
+
+// Packs rows [0, n) of x (row stride k) as [k][w], rows n..w-1 zero.
+// Eight columns of the panel at a time: reads stay within eight cache lines
+// per source row, writes run contiguously.
+static void pack_panel(const float *x, size_t k, size_t n, size_t w, float *dst) {
+  size_t p0 = 0;
+  for (; p0 + 8 <= k; p0 += 8) {
+    for (size_t r = 0; r < w; r++) {
+      if (r < n) {
+        const float *src = x + r * k + p0;
+        float *d = dst + p0 * w + r;
+        d[0] = src[0]; d[w] = src[1]; d[2 * w] = src[2]; d[3 * w] = src[3];
+        d[4 * w] = src[4]; d[5 * w] = src[5]; d[6 * w] = src[6]; d[7 * w] = src[7];
+      } else {
+        for (size_t q = 0; q < 8; q++) dst[(p0 + q) * w + r] = 0;
+      }
+    }
+  }
+  for (size_t p = p0; p < k; p++)
+    for (size_t r = 0; r < w; r++) dst[p * w + r] = r < n ? x[r * k + p] : 0;
+}
+
+// Packs samples [s0, s0+n) of every layer (a then g) into panels of w samples:
+// [ceil(n/w)][F][w].
+static void pack_block(const ntk_fused_layer_f32 *layers, size_t count, int second, size_t s0, size_t n,
+                       size_t w, size_t f, float *dst) {
+  for (size_t q = 0; q * w < n; q++) {
+    size_t rows = n - q * w < w ? n - q * w : w;
+    float *panel = dst + q * w * f;
+    for (size_t l = 0; l < count; l++) {
+      const ntk_fused_layer_f32 *L = &layers[l];
+      const float *a = second ? L->a2 : L->a1, *g = second ? L->g2 : L->g1;
+      pack_panel(a + (s0 + q * w) * L->ka, L->ka, rows, w, panel);
+      panel += L->ka * w;
+      pack_panel(g + (s0 + q * w) * L->kg, L->kg, rows, w, panel);
+      panel += L->kg * w;
+    }
+  }
+}
+
+// MARK: - Portable micro-kernel (4 × 8, fmaf)
+
+static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp,
+                           float *acc) {
+  enum { MR = 4, NR = 8 };
+  float o[MR * NR], sa[MR * NR], sg[MR * NR];
+  for (int e = 0; e < MR * NR; e++) o[e] = 0;
+  for (size_t l = 0; l < count; l++) {
+    const ntk_fused_layer_f32 *L = &layers[l];
+    for (int e = 0; e < MR * NR; e++) { sa[e] = 0; sg[e] = 0; }
+    for (size_t p = 0; p < L->ka; p++)
+      for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) sa[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], sa[r * NR + j]);
+    ap += L->ka * MR; bp += L->ka * NR;
+    for (size_t p = 0; p < L->kg; p++)
+      for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) sg[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], sg[r * NR + j]);
+    ap += L->kg * MR; bp += L->kg * NR;
+    for (int e = 0; e < MR * NR; e++) o[e] = fmaf(fmaf(L->scale, sa[e], L->c), sg[e], o[e]);
+  }
+  memcpy(acc, o, sizeof o);
+}
+
+#ifdef NTK_X86
+// MARK: - AVX2 + FMA micro-kernel (6 × 16: 12 ymm accumulators)
+
+#define AVX2_ROW(r)                                                 \
+  {                                                                 \
+    __m256 a = _mm256_broadcast_ss(ap + r);                         \
+    c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                      \
+    c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                      \
+  }
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+dot_avx2(const float *ap, const float *bp, size_t k, float *res) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t p = 0; p < k; p++) {
+    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+    AVX2_ROW(0) AVX2_ROW(1) AVX2_ROW(2) AVX2_ROW(3) AVX2_ROW(4) AVX2_ROW(5)
+    ap += 6;
+    bp += 16;
+  }
+  _mm256_store_ps(res + 0, c00); _mm256_store_ps(res + 8, c01);
+  _mm256_store_ps(res + 16, c10); _mm256_store_ps(res + 24, c11);
+  _mm256_store_ps(res + 32, c20); _mm256_store_ps(res + 40, c21);
+  _mm256_store_ps(res + 48, c30); _mm256_store_ps(res + 56, c31);
+  _mm256_store_ps(res + 64, c40); _mm256_store_ps(res + 72, c41);
+  _mm256_store_ps(res + 80, c50); _mm256_store_ps(res + 88, c51);
+}
+
+__attribute__((target("avx2,fma"))) static void
+micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp, float *acc) {
+  enum { MR = 6, NR = 16 };
+  _Alignas(64) float sa[MR * NR], sg[MR * NR];
+  for (int e = 0; e < MR * NR; e += 8) _mm256_store_ps(acc + e, _mm256_setzero_ps());
+  for (size_t l = 0; l < count; l++) {
+    const ntk_fused_layer_f32 *L = &layers[l];
+    dot_avx2(ap, bp, L->ka, sa);
+    ap += L->ka * MR; bp += L->ka * NR;
+    dot_avx2(ap, bp, L->kg, sg);
+    ap += L->kg * MR; bp += L->kg * NR;
+    __m256 s = _mm256_set1_ps(L->scale), c = _mm256_set1_ps(L->c);
+    for (int e = 0; e < MR * NR; e += 8) {
+      __m256 t = _mm256_fmadd_ps(s, _mm256_load_ps(sa + e), c);
+      _mm256_store_ps(acc + e, _mm256_fmadd_ps(t, _mm256_load_ps(sg + e), _mm256_load_ps(acc + e)));
+    }
+  }
+}
+
+// MARK: - AVX-512 micro-kernel (8 × 32: 16 zmm accumulators)
+
+#define AVX512_ROW(r)                                               \
+  {                                                                 \
+    __m512 a = _mm512_set1_ps(ap[r]);                               \
+    c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                      \
+    c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                      \
+  }
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+dot_avx512(const float *ap, const float *bp, size_t k, float *res) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  for (size_t p = 0; p < k; p++) {
+    __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+    AVX512_ROW(0) AVX512_ROW(1) AVX512_ROW(2) AVX512_ROW(3)
+    AVX512_ROW(4) AVX512_ROW(5) AVX512_ROW(6) AVX512_ROW(7)
+    ap += 8;
+    bp += 32;
+  }
+  _mm512_store_ps(res + 0, c00); _mm512_store_ps(res + 16, c01);
+  _mm512_store_ps(res + 32, c10); _mm512_store_ps(res + 48, c11);
+  _mm512_store_ps(res + 64, c20); _mm512_store_ps(res + 80, c21);
+  _mm512_store_ps(res + 96, c30); _mm512_store_ps(res + 112, c31);
+  _mm512_store_ps(res + 128, c40); _mm512_store_ps(res + 144, c41);
+  _mm512_store_ps(res + 160, c50); _mm512_store_ps(res + 176, c51);
+  _mm512_store_ps(res + 192, c60); _mm512_store_ps(res + 208, c61);
+  _mm512_store_ps(res + 224, c70); _mm512_store_ps(res + 240, c71);
+}
+
+__attribute__((target("avx512f"))) static void
+micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp, float *acc) {
+  enum { MR = 8, NR = 32 };
+  _Alignas(64) float sa[MR * NR], sg[MR * NR];
+  for (int e = 0; e < MR * NR; e += 16) _mm512_store_ps(acc + e, _mm512_setzero_ps());
+  for (size_t l = 0; l < count; l++) {
+    const ntk_fused_layer_f32 *L = &layers[l];
+    dot_avx512(ap, bp, L->ka, sa);
+    ap += L->ka * MR; bp += L->ka * NR;
+    dot_avx512(ap, bp, L->kg, sg);
+    ap += L->kg * MR; bp += L->kg * NR;
+    __m512 s = _mm512_set1_ps(L->scale), c = _mm512_set1_ps(L->c);
+    for (int e = 0; e < MR * NR; e += 16) {
+      __m512 t = _mm512_fmadd_ps(s, _mm512_load_ps(sa + e), c);
+      _mm512_store_ps(acc + e, _mm512_fmadd_ps(t, _mm512_load_ps(sg + e), _mm512_load_ps(acc + e)));
+    }
+  }
+}
+#endif
+
+typedef void (*micro_fn)(const ntk_fused_layer_f32 *, size_t, const float *, const float *, float *);
+
+size_t ntk_fused_packed_floats(const ntk_fused_layer_f32 *layers, size_t count, size_t n, int second) {
+  micro_shape s = shape_for(ntk_isa_get());
+  size_t w = second ? (size_t)s.nr : (size_t)s.mr;
+  return (n + w - 1) / w * w * features(layers, count);
+}
+
+void ntk_fused_pack_f32(const ntk_fused_layer_f32 *layers, size_t count, int second, size_t s0, size_t n,
+                        float *dst) {
+  micro_shape s = shape_for(ntk_isa_get());
+  size_t w = second ? (size_t)s.nr : (size_t)s.mr;
+  pack_block(layers, count, second, s0, n, w, features(layers, count), dst);
+}
+
+static micro_fn pick_micro(int isa) {
+#ifdef NTK_X86
+  if (isa == NTK_ISA_AVX512) return micro_avx512;
+  if (isa == NTK_ISA_AVX2) return micro_avx2;
+#endif
+  (void)isa;
+  return micro_portable;
+}
+
+int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                              const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal,
+                              ntk_poll_fn cancelled) {
+  if (rows1 == 0 || cols == 0) return 0;
+  int isa = ntk_isa_get();
+  micro_shape s = shape_for(isa);
+  micro_fn micro = pick_micro(isa);
+  const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
+  const size_t f = features(layers, count);
+  const size_t nc = block_cols(f, nr);
+  _Alignas(64) float acc[8 * 32];
+  for (size_t j0 = 0; j0 < cols; j0 += nc) {
+    size_t nj = cols - j0 < nc ? cols - j0 : nc;
+    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    if (cancelled && cancelled()) return 1;
+    for (size_t ir = 0; ir < rows1; ir += mr) {
+      const float *ap = apacked + (ir / mr) * mr * f;
+      size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
+      for (size_t jr = 0; jr < nj; jr += nr) {
+        size_t width = nj - jr < nr ? nj - jr : nr;
+        if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+        micro(layers, count, ap, bpacked + ((j0 + jr) / nr) * nr * f, acc);
+        float *o = out + ir * ldo + j0 + jr;
+        for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+      }
+    }
+  }
+  return 0;
+}
+
+int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
+                       float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled) {
+  if (rows1 == 0 || cols == 0) return 0;
+  int isa = ntk_isa_get();
+  micro_shape s = shape_for(isa);
+  micro_fn micro = micro_portable;
+#ifdef NTK_X86
+  if (isa == NTK_ISA_AVX512) micro = micro_avx512;
+  else if (isa == NTK_ISA_AVX2) micro = micro_avx2;
+#endif
+  const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
+  const size_t f = features(layers, count);
+  const size_t mc = block_rows(f, mr, rows1), nc = block_cols(f, nr);
+  void *raw = NULL;
+  if (posix_memalign(&raw, 64, scratch_floats(f, s, rows1) * sizeof(float)) != 0) return -1;
+  // Scratch: the micro-tile accumulator, then the packed rows, then the packed columns (64-byte aligned).
+  float *acc = raw;
+  float *apack = acc + mr * nr;
+  float *bpack = apack + (mc * f + 15) / 16 * 16;
+  for (size_t i0 = 0; i0 < rows1; i0 += mc) {
+    size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
+    pack_block(layers, count, 0, i0, ni, mr, f, apack);
+    for (size_t j0 = 0; j0 < cols; j0 += nc) {
+      size_t nj = cols - j0 < nc ? cols - j0 : nc;
+      // Upper triangle only: skip column blocks left of every row of this block.
+      if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
+      if (cancelled && cancelled()) { free(raw); return 1; }
+      pack_block(layers, count, 1, j0, nj, nr, f, bpack);
+      for (size_t ir = 0; ir < ni; ir += mr) {
+        const float *ap = apack + (ir / mr) * mr * f;
+        size_t rows = ni - ir < mr ? ni - ir : mr;
+        for (size_t jr = 0; jr < nj; jr += nr) {
+          size_t width = nj - jr < nr ? nj - jr : nr;
+          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + i0 + ir) continue;
+          micro(layers, count, ap, bpack + (jr / nr) * nr * f, acc);
+          float *o = out + (i0 + ir) * ldo + j0 + jr;
+          for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+        }
+      }
+    }
+  }
+  free(raw);
+  return 0;
+}

@@ -1,0 +1,144 @@
+import CNTKitCPU
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One dense layer's operands for the fused structured-NTK kernel (trace
+/// mode, float32): layer inputs A1 (rows1 × ka), A2 (rows2 × ka) and output
+/// cotangents G1 (rows1 × kg), G2 (rows2 × kg), row-major, reduction contiguous.
+struct FusedStructuredLayer {
+  var a1: UnsafePointer<Float>, a2: UnsafePointer<Float>
+  var g1: UnsafePointer<Float>, g2: UnsafePointer<Float>
+  var ka: Int, kg: Int
+  var scale: Float, c: Float
+}
+
+extension CPUDevice {
+  /// Writes the whole trace-NTK tile of the structured layers in one pass:
+  ///
+  ///     out[i·ldo + j] = Σ_l (scale_l·⟨A1_l[i], A2_l[j]⟩ + c_l)·⟨G1_l[i], G2_l[j]⟩
+  ///
+  /// (overwriting; rows1 × rows2 entries). Runs the C kernel of
+  /// `ntkit_fused_gram.c` (AVX-512, AVX2 or portable per `NTKIT_ISA`), its
+  /// rows split over the workers. Every entry is a fixed sequence of fused
+  /// multiply-adds, so the result does not depend on the instruction set or
+  /// the worker count. `packed`: the tile's rows and columns pre-packed by
+  /// `packFused` (then no per-call packing). `diagonal`: the rows and columns are the same samples
+  /// (a diagonal tile of a symmetric Gram); only the upper triangle is
+  /// computed and the lower one mirrored (the same bits: each entry's
+  /// products commute exactly). `mirror`: where the transpose of the tile
+  /// goes (row stride `ldo`), written by each worker after its rows.
+  func fusedStructuredGram(_ layers: [FusedStructuredLayer], rows1: Int, rows2: Int,
+                           out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool = false,
+                           mirror: UnsafeMutablePointer<Float>? = nil,
+                           packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)? = nil) throws {
+    guard rows1 > 0, rows2 > 0 else { return }
+    precondition(!diagonal || rows1 == rows2, "a diagonal tile is square")
+    let c = layers.map {
+      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
+    }
+    // Row chunks in multiples of 48 (whole micro-tiles of every kernel: 4, 6, 8 rows),
+    // balanced by cost: a diagonal tile's row i costs rows2 − i.
+    let workers = min(CPUThreads.count, max(1, (rows1 + 47) / 48))
+    var bounds = [0]
+    for w in 1..<workers {
+      let f = Double(w) / Double(workers)
+      let cut = diagonal ? Double(rows1) * (1 - (1 - f).squareRoot()) : Double(rows1) * f
+      bounds.append(min(rows1, max(bounds.last!, Int((cut / 48).rounded()) * 48)))
+    }
+    bounds.append(rows1)
+    // One status per worker (each writes only its own).
+    let status = UnsafeMutableBufferPointer<Int32>.allocate(capacity: workers)
+    status.initialize(repeating: 0)
+    defer { status.deallocate() }
+    c.withUnsafeBufferPointer { lp in
+      let run: (Int) -> Void = { w in
+        let r0 = bounds[w], n = bounds[w + 1] - r0
+        guard n > 0 else { return }
+        // This worker's rows: shift the first-set operands.
+        var mine = Array(lp)
+        for l in mine.indices {
+          mine[l].a1 = mine[l].a1 + r0 * mine[l].ka
+          mine[l].g1 = mine[l].g1 + r0 * mine[l].kg
+        }
+        if let packed {
+          // Row panels of the pre-packed rows start at r0 (a multiple of every micro-tile height).
+          let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
+          status[w] = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
+                                                out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
+        } else {
+          status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
+                                         interruptPoll)
+        }
+        // The transpose, while this worker's rows are still in its caches.
+        if let mirror, status[w] == 0 { ntk_transpose_f32(out + r0 * ldo, ldo, mirror + r0, ldo, n, rows2) }
+      }
+      if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    }
+    // Ctrl-C (SIGINT/SIGTERM) stops a long tile early; other cancellation is polled between tiles.
+    if status.contains(where: { $0 == 1 }) { throw NTKitError.interrupted }
+    if status.contains(where: { $0 != 0 }) {
+      throw NTKitError.memoryBudget(needed: CPUDevice.fusedScratchBytes(layers, rows: rows1), budget: 0,
+                                    hint: "the fused NTK kernel could not allocate its scratch; free memory or use fewer samples")
+    }
+    if diagonal { CPUDevice.mirrorWithinTile(out, n: rows1, ldo: ldo) }
+  }
+
+  /// out[i, j] = out[j, i] for j < i < n (in 32 × 32 blocks).
+  static func mirrorWithinTile(_ out: UnsafeMutablePointer<Float>, n: Int, ldo: Int) {
+    var i0 = 0
+    while i0 < n {
+      let i1 = min(n, i0 + 32)
+      var j0 = 0
+      while j0 <= i0 {
+        let j1 = min(n, j0 + 32)
+        for i in i0..<i1 { for j in j0..<min(j1, i) { out[i * ldo + j] = out[j * ldo + i] } }
+        j0 = j1
+      }
+      i0 = i1
+    }
+  }
+
+  /// Scratch bytes one worker of `fusedStructuredGram` allocates for `rows` rows.
+  static func fusedScratchBytes(_ layers: [FusedStructuredLayer], rows: Int) -> Int {
+    let c = layers.map {
+      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
+    }
+    return c.withUnsafeBufferPointer { ntk_fused_gram_scratch_f32($0.baseAddress, $0.count, rows) } * 4
+  }
+
+  /// Upper bound of the scratch bytes per worker of `fusedStructuredGram`
+  /// for `featuresPerSample` values (A and G of every layer) per sample:
+  /// 4 MiB of packed rows (at least one micro-panel) and ≤ 192 KiB of packed
+  /// columns (at least one), for memory budgets.
+  static func fusedScratchBytes(featuresPerSample f: Int) -> Int {
+    max(4 << 20, 8 * f * 4) + max(192 << 10, 32 * f * 4) + 8192
+  }
+}
+
+extension CPUDevice {
+  /// Packs samples [s0, s0 + n) of the first (`second` false: a1/g1) or second
+  /// set for `fusedStructuredGram(packed:)` into `dst`, which holds
+  /// `fusedPackedCount(layers, n:, second:)` floats (64-byte aligned).
+  func packFused(_ layers: [FusedStructuredLayer], second: Bool, from s0: Int, count n: Int,
+                 into dst: UnsafeMutablePointer<Float>) {
+    let c = CPUDevice.cLayers(layers)
+    ntk_fused_pack_f32(c, c.count, second ? 1 : 0, s0, n, dst)
+  }
+
+  /// Floats `packFused` writes for n samples (the instruction set in force).
+  static func fusedPackedCount(_ layers: [FusedStructuredLayer], n: Int, second: Bool) -> Int {
+    let c = cLayers(layers)
+    return ntk_fused_packed_floats(c, c.count, n, second ? 1 : 0)
+  }
+
+  static func cLayers(_ layers: [FusedStructuredLayer]) -> [ntk_fused_layer_f32] {
+    layers.map {
+      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
+    }
+  }
+}
+
+/// Polled by the fused kernel: a pending SIGINT/SIGTERM (thread-safe: a C flag).
+private let interruptPoll: @convention(c) () -> Int32 = { Interrupt.isRequested ? 1 : 0 }
