@@ -129,7 +129,7 @@ func printCompareSummary(_ result: CompareResult, accuracy: Bool) {
   for r in result.summary {
     var line = "\(r.method.rawValue.padding(9)) \(String(r.size).padding(5)) \(pm(r.minTestLoss)) \(pm(r.finalTestLoss)) \(pm(r.entropy)) \(pm(r.trace))"
     if accuracy, let a = r.bestTestAccuracy { line += " \(pm(a))" }
-    print(line)
+    print(line.trimmingWhitespace())  // the last column's padding would end the line in blanks
   }
 }
 
