@@ -73,14 +73,7 @@ extension Trainer {
             record.testLoss = testY.withUnsafeBufferPointer { lossSum(out, $0.baseAddress!, rows: testRows) } / Double(testRows)
           }
           record.seconds = monotonicSeconds() - start
-          if let l = record.trainLoss, !l.isFinite {
-            throw NTKitError.numerical("training loss became \(l) at epoch \(epoch); lower the learning rate")
-          }
-          if let l = record.testLoss, !l.isFinite {
-            throw NTKitError.numerical("test loss became \(l) at epoch \(epoch); lower the learning rate")
-          }
-          history.epochs.append(record)
-          onEpoch?(record)
+          try history.append(record, onEpoch: onEpoch)
         }
       }
     }

@@ -166,14 +166,7 @@ public final class Trainer {
         record.testAccuracy = r.accuracy
       }
       record.seconds = monotonicSeconds() - start
-      if let l = record.trainLoss, !l.isFinite {
-        throw NTKitError.numerical("training loss became \(l) at epoch \(epoch); lower the learning rate")
-      }
-      if let l = record.testLoss, !l.isFinite {
-        throw NTKitError.numerical("test loss became \(l) at epoch \(epoch); lower the learning rate")
-      }
-      history.epochs.append(record)
-      onEpoch?(record)
+      try history.append(record, onEpoch: onEpoch)
     }
     return history
   }

@@ -31,6 +31,19 @@ public struct TrainingHistory: Sendable, Equatable {
     self.epochs = epochs
   }
 
+  /// Records one epoch (and reports it to `onEpoch`) once its losses are finite;
+  /// a non-finite loss stops training with a hint.
+  mutating func append(_ record: EpochRecord, onEpoch: ((EpochRecord) -> Void)?) throws {
+    if let l = record.trainLoss, !l.isFinite {
+      throw NTKitError.numerical("training loss became \(l) at epoch \(record.epoch); lower the learning rate")
+    }
+    if let l = record.testLoss, !l.isFinite {
+      throw NTKitError.numerical("test loss became \(l) at epoch \(record.epoch); lower the learning rate")
+    }
+    epochs.append(record)
+    onEpoch?(record)
+  }
+
   /// The smallest test loss over all epochs (nil without a test set).
   public var minTestLoss: Double? { epochs.compactMap(\.testLoss).min() }
   /// The epoch (1-based) at which the smallest test loss occurred.
