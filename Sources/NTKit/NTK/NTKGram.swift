@@ -82,8 +82,9 @@ public enum NTKGram {
     precondition(output.count >= n1 * mult * ldo, "output too small")
     let size = MemoryLayout<T>.stride
     // A host-memory device writes tiles straight into the output; others go through a tile buffer.
-    let cpu = device as? CPUDevice
-    let hostOutput = cpu != nil
+    let hostOutput = device.capabilities.hostAddressableMemory
+    // The fixed-order fused host kernels (float32 trace mode) when the device has them.
+    let kernels = device.fusedKernels
 
     // Memory plan.
     let featureBytes = plan0.featuresPerSample * size
@@ -97,19 +98,16 @@ public enum NTKGram {
     var block: Int
     var resident: Bool
     func tileBytes(_ b: Int) -> Int { hostOutput ? 0 : b * b * mult * mult * size }
-    let cpuScratch = CPUThreads.count * max(2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * mult * mult * size,
-                                            CPUDevice.fusedScratchBytes(featuresPerSample: plan0.featuresPerSample))
-    let fixed = propagatorBytes + cpuScratch
+    let scratch = device.ntkTileScratchBytes(featuresPerSample: plan0.featuresPerSample, multiplicity: mult,
+                                             scalarBytes: size)
+    let fixed = propagatorBytes + scratch
     if let forced = options.blockSize {
       block = max(1, forced)
       resident = !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(block) <= options.memoryBudget
     } else if !options.forceStreaming && fixed + allSamples * featureBytes + tileBytes(1024) <= options.memoryBudget {
       resident = true
-      // The fused CPU kernel (float32, trace) packs a tile's columns once per
-      // tile and worker: tiles grow with N (1024 up to N = 8192, then N/8, at
-      // most 4096) so that packing stays a vanishing share of the work.
-      let fusedCPU = hostOutput && T.self == Float.self && options.mode == .trace
-      block = fusedCPU ? min(4096, max(1024, max(n1, n2) / 8 / 256 * 256)) : 1024
+      let fusedCPU = kernels != nil && T.self == Float.self && options.mode == .trace
+      block = device.preferredGramTile(samples: max(n1, n2), fused: fusedCPU)
     } else {
       resident = false
       // two feature blocks + one tile within the budget
@@ -133,7 +131,7 @@ public enum NTKGram {
     // Debug builds compile the C kernels unoptimised: there BLAS computes the
     // features (the same bits across NTKIT_ISA and NTKIT_THREADS on one CPU,
     // not across CPUs), so that a debug Gram stays quick enough to interrupt.
-    propagator.fixedOrderProducts = cpu != nil && T.self == Float.self && options.mode == .trace
+    propagator.fixedOrderProducts = kernels != nil && T.self == Float.self && options.mode == .trace
       && plan0.layers.allSatisfy { $0.strategy == .structured } && ntk_cpu_kernels_optimized() != 0
     var plan = plan0
     let storeCapacity = resident ? allSamples : block
@@ -163,7 +161,7 @@ public enum NTKGram {
     // Resident features of both sets share one store; streamed blocks need a second.
     let store2 = resident ? store1 : try device.makeBuffer(T.self, count: offset)
     let tile = hostOutput ? nil : try device.makeBuffer(T.self, count: block * block * mult * mult)
-    let outBuffer: DeviceBuffer<T>? = cpu?.wrap(output.baseAddress!, count: output.count)
+    let outBuffer: DeviceBuffer<T>? = hostOutput ? DeviceBuffer(count: output.count, handle: nil, hostPointer: output.baseAddress!) : nil
     // Huge pages for a large host output written here first (no effect on pages already touched).
     if hostOutput { ntk_advise_huge_pages(UnsafeMutableRawPointer(output.baseAddress!), output.count * size) }
 
@@ -241,7 +239,7 @@ public enum NTKGram {
     /// The fused kernel (CPU, float32, trace mode): every structured layer of
     /// the tile in one pass, written over the tile; explicit layers add after.
     let fusedLayers = plan.layers.filter { $0.strategy == .structured }
-    let useFused = cpu != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
+    let useFused = kernels != nil && T.self == Float.self && options.mode == .trace && !fusedLayers.isEmpty
     // Every layer fused and a symmetric Gram: each tile mirrors itself (no pass at the end).
     let fusedMirrors = useFused && symmetric && fusedLayers.count == plan.layers.count
     func fusedOperands(_ s1: Int, _ s2: Int) -> [FusedStructuredLayer] {
@@ -263,7 +261,7 @@ public enum NTKGram {
       let layers = fusedOperands(s1, s2)
       let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
       let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
-      try cpu!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
+      try kernels!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
                                    packed: packed)
     }
 
@@ -297,7 +295,7 @@ public enum NTKGram {
           ntk_advise_huge_pages(p, blocks1.count * rowStride * size)
           ntk_advise_huge_pages(q, blocks2.count * columnStride * size)
           packedBytes = bytes
-          let cpuDevice = cpu!
+          let cpuDevice = kernels!
           parallelFor(blocks1.count + blocks2.count, minimumChunk: 1) { range in
             for k in range {
               if k < blocks1.count {
