@@ -106,4 +106,13 @@ final class GramMemoryPlanTests: XCTestCase {
     }
     XCTAssertEqual(dst, [1, 4, 2, 5, 3, 6])
   }
+
+  /// An OpenCL device's memory is its own: no host writes, no fused host kernels, no host scratch.
+  func testOpenCLCapabilities() throws {
+    guard let cl = try OpenCLDeviceTests.shared.get() else { throw XCTSkip("no OpenCL platform on this machine") }
+    XCTAssertEqual(cl.capabilities, DeviceCapabilities(hostAddressableMemory: false, fusedHostKernels: false))
+    XCTAssertNil(cl.fusedKernels)
+    XCTAssertEqual(cl.ntkTileScratchBytes(featuresPerSample: 1000, multiplicity: 10, scalarBytes: 4), 0)
+    XCTAssertEqual(cl.preferredGramTile(samples: 100_000, fused: false), 1024)
+  }
 }
