@@ -110,7 +110,7 @@ public enum DistributedGram {
                                     device: device, options: options,
                                     output: UnsafeMutableBufferPointer(rebasing: buffer[0..<(r * c)]))
             if t.isMirrored {
-              for i in 0..<r { for j in 0..<c { mirror[j * r + i] = buffer[i * c + j] } }
+              GramTileSchedule.transpose(UnsafeBufferPointer(buffer), rows: r, columns: c, into: mirror)
             }
           }
           let t1 = Communicator.now

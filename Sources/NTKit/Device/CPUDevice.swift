@@ -31,6 +31,23 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   public func supports(_ precision: Precision) -> Bool { true }
 
+  public var capabilities: DeviceCapabilities {
+    DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true)
+  }
+
+  /// Per worker: two sub-tiles of `ntkAccumulate` or the fused kernel's packing, whichever is larger.
+  public func ntkTileScratchBytes(featuresPerSample: Int, multiplicity: Int, scalarBytes: Int) -> Int {
+    CPUThreads.count * max(2 * CPUDevice.ntkSubTile * CPUDevice.ntkSubTileColumns * multiplicity * multiplicity * scalarBytes,
+                           CPUDevice.fusedScratchBytes(featuresPerSample: featuresPerSample))
+  }
+
+  /// The fused kernel packs a tile's columns once per tile and worker: tiles
+  /// grow with N (1024 up to N = 8192, then N/8 in multiples of 256, at most
+  /// 4096) so that packing stays a vanishing share of the work. Otherwise 1024.
+  public func preferredGramTile(samples: Int, fused: Bool) -> Int {
+    fused ? min(4096, max(1024, samples / 8 / 256 * 256)) : 1024
+  }
+
   // MARK: Memory
 
   @_specialize(where T == Float)

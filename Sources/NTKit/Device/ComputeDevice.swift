@@ -110,6 +110,17 @@ public struct NTKAccumulateOp<T: DeviceScalar> {
 public protocol ComputeDevice: AnyObject, Sendable {
   var info: DeviceInfo { get }
   func supports(_ precision: Precision) -> Bool
+  /// What the algorithms may ask of this device beyond the primitives below.
+  var capabilities: DeviceCapabilities { get }
+  /// Host bytes the device's NTK tile accumulation (`ntkAccumulate`, fused
+  /// kernels) allocates while it runs, for all its workers, given the feature
+  /// values per sample, the output multiplicity (1 in trace mode, M in full
+  /// mode) and the scalar size; counted in a Gram's memory budget.
+  func ntkTileScratchBytes(featuresPerSample: Int, multiplicity: Int, scalarBytes: Int) -> Int
+  /// The Gram tile (samples per side) this device prefers for `samples`
+  /// samples with all features resident; `fused`: the tiles go through the
+  /// fused host kernel (float32, trace mode).
+  func preferredGramTile(samples: Int, fused: Bool) -> Int
 
   // MARK: Memory
   /// A zero-filled buffer.

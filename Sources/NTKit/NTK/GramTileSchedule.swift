@@ -1,5 +1,7 @@
-/// How the output tiles of an NTK Gram matrix are spread over `ranks`
-/// workers (MPI ranks of `ntk-mpi gram`), balanced by cost.
+/// Which output tiles of an NTK Gram matrix are computed, in which order,
+/// and how they are spread over `ranks` workers (MPI ranks of `ntk-mpi
+/// gram`), balanced by cost. `NTKGram` walks the tiles of one worker in
+/// tile order (row-major); `DistributedGram` gives each rank its own.
 ///
 /// The N₁ × N₂ sample grid is cut into square tiles of `tileSize` samples
 /// (the last row/column of tiles is smaller). For a symmetric Gram
@@ -14,6 +16,9 @@ public struct GramTileSchedule: Sendable, Equatable {
     /// Sample rows (of X₁) and columns (of X₂) of the tile.
     public var rows: Range<Int>
     public var columns: Range<Int>
+    /// Position in the tile grid: row and column block indices.
+    public var row: Int
+    public var column: Int
     /// On the diagonal of a symmetric Gram: computed whole, not mirrored.
     public var isDiagonal: Bool
     /// Above the diagonal of a symmetric Gram: its transpose is written too.
@@ -42,7 +47,7 @@ public struct GramTileSchedule: Sendable, Equatable {
         let diagonal = symmetric && i0 == j0
         let pairs = diagonal ? Double(r.count) * Double(r.count + 1) / 2 : Double(r.count) * Double(c.count)
         let samples = diagonal ? Double(r.count) : Double(r.count + c.count)
-        tiles.append(Tile(rows: r, columns: c, isDiagonal: diagonal, isMirrored: symmetric && !diagonal,
+        tiles.append(Tile(rows: r, columns: c, row: i0 / tileSize, column: j0 / tileSize, isDiagonal: diagonal, isMirrored: symmetric && !diagonal,
                           cost: pairs * flopsPerPair + samples * flopsPerSample))
       }
     }
@@ -59,6 +64,24 @@ public struct GramTileSchedule: Sendable, Equatable {
       load[best] += tiles[t].cost
     }
     self.owner = owner
+  }
+
+  /// Every tile for one worker, in tile order (no costs: nothing to balance).
+  public init(n1: Int, n2: Int, symmetric: Bool, tileSize: Int) {
+    self.init(n1: n1, n2: n2, symmetric: symmetric, tileSize: tileSize, ranks: 1, flopsPerPair: 0, flopsPerSample: 0)
+  }
+
+  /// Sample blocks of the rows (X₁) and columns (X₂), `tileSize` each, the last one smaller.
+  public static func blocks(_ n: Int, tileSize: Int) -> [Range<Int>] {
+    stride(from: 0, to: n, by: tileSize).map { $0..<min(n, $0 + tileSize) }
+  }
+
+  /// `dst[j·rows + i] = src[i·columns + j]`: the transpose of a rows × columns
+  /// tile (the mirror of an off-diagonal tile of a symmetric Gram).
+  @inlinable
+  public static func transpose<T>(_ src: UnsafeBufferPointer<T>, rows: Int, columns: Int,
+                                  into dst: UnsafeMutableBufferPointer<T>) {
+    for i in 0..<rows { for j in 0..<columns { dst[j * rows + i] = src[i * columns + j] } }
   }
 
   /// The tiles of `rank`, in tile order.

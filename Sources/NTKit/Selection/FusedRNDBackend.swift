@@ -48,7 +48,7 @@ final class FusedRNDBackend: RNDBackend {
   /// or `request.useFastPath` off). `workers` nil: as many as help.
   static func make(_ request: SelectionRequest, model: RNDModel, device: any ComputeDevice, rows: Range<Int>,
                    workers: Int?) throws -> FusedRNDBackend? {
-    guard request.useFastPath, device is CPUDevice, let metric = metricCode(request.distance),
+    guard request.useFastPath, device.capabilities.fusedHostKernels, let metric = metricCode(request.distance),
           let net = FastDenseMLP(network: model.network) else { return nil }
     return try FusedRNDBackend(request, model: model, net: net, metric: metric, rows: rows, workers: workers)
   }

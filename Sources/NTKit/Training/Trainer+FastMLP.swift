@@ -8,10 +8,10 @@ import CFastMLP
 /// instruction set and worker count. Losses are summed in float64.
 /// `NTK_FAST_TRAIN=0` turns it off (the generic device path runs).
 extension Trainer {
-  /// The fast trainer when this run qualifies (CPU device, a network of dense layers with
+  /// The fast trainer when this run qualifies (a device with the fused host kernels, a network of dense layers with
   /// relu/leaky-relu/identity), starting from the current θ; nil otherwise.
   func fastMLP(capacity: Int) -> FastMLPTrainer? {
-    guard device is CPUDevice, FastMLPTrainer.enabled, let net = FastDenseMLP(network: network),
+    guard device.capabilities.fusedHostKernels, FastMLPTrainer.enabled, let net = FastDenseMLP(network: network),
           let values = try? device.download(theta.view, count: network.parameterCount) else { return nil }
     _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     return FastMLPTrainer(net: net, parameters: values, capacity: capacity)

@@ -117,6 +117,16 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
     precision == .f32 || info.supportsF64
   }
 
+  /// Buffers live in device memory, reached only through `read`/`write`.
+  public var capabilities: DeviceCapabilities {
+    DeviceCapabilities(hostAddressableMemory: false, fusedHostKernels: false)
+  }
+
+  /// The accumulation kernels work in the tile itself: no host scratch.
+  public func ntkTileScratchBytes(featuresPerSample: Int, multiplicity: Int, scalarBytes: Int) -> Int { 0 }
+
+  public func preferredGramTile(samples: Int, fused: Bool) -> Int { 1024 }
+
   /// Builds every kernel file for `T` now (so a build failure surfaces at
   /// device selection rather than mid-computation).
   public func prepare<T: DeviceScalar>(_ type: T.Type) throws {

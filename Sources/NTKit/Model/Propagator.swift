@@ -31,7 +31,7 @@ final class Propagator<T: DeviceScalar> {
 
   /// A forward/backward product: fixed-order when asked for and possible.
   private func product(_ op: GemmOp<T>) throws {
-    if fixedOrderProducts, T.self == Float.self, let cpu = device as? CPUDevice, !op.transA, op.beta == 0 {
+    if fixedOrderProducts, T.self == Float.self, let cpu = device.fusedKernels, !op.transA, op.beta == 0 {
       cpu.gemmFixedOrder(unsafeBitCast(op, to: GemmOp<Float>.self))
     } else {
       try device.gemm(op)

@@ -1,0 +1,186 @@
+import CNTKitCPU
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Computes output tiles of an NTK Gram from a `GramFeatureStore` and puts
+/// them into the row-major output (N₁·mult × N₂·mult, row stride `ldo`).
+///
+/// A tile for store slots [s1, s1 + r1) × [s2, s2 + r2) sums every layer:
+/// structured layers through `ntkAccumulate` (or, with the fused host
+/// kernels in float32 trace mode, all of them in one fixed-order pass of
+/// `fusedStructuredGram`), explicit layers as Φ₁Φ₂ᵀ GEMMs. Host-addressable
+/// output is written in place; otherwise each tile goes through a device tile
+/// buffer and is read back row by row.
+final class GramTileWriter<T: DeviceScalar> {
+  let store: GramFeatureStore<T>
+  let device: any ComputeDevice
+  let mode: NTKMode
+  let outputs: Int, mult: Int
+  let output: UnsafeMutableBufferPointer<T>
+  let ldo: Int
+  /// The output as a device buffer (host-addressable devices), else nil.
+  let outBuffer: DeviceBuffer<T>?
+  /// The tile buffer (other devices), else nil.
+  let tile: DeviceBuffer<T>?
+  let kernels: CPUDevice?
+  let fusedLayers: [GramPlan.Layer]
+  let useFused: Bool
+  /// Every layer fused and a symmetric Gram: each tile writes its own mirror
+  /// (no mirroring pass at the end).
+  let mirrorsItself: Bool
+  private var packedRows: UnsafeMutablePointer<Float>?, packedColumns: UnsafeMutablePointer<Float>?
+  private var rowStride = 0, columnStride = 0
+  /// Bytes of the pre-packed fused operands (0: none).
+  private(set) var packedBytes = 0
+
+  init(store: GramFeatureStore<T>, device: any ComputeDevice, mode: NTKMode, outputs: Int, symmetric: Bool,
+       memory: GramMemoryPlan, output: UnsafeMutableBufferPointer<T>, ldo: Int) throws {
+    self.store = store
+    self.device = device
+    self.mode = mode
+    self.outputs = outputs
+    mult = mode == .trace ? 1 : outputs
+    self.output = output
+    self.ldo = ldo
+    let hostOutput = device.capabilities.hostAddressableMemory
+    kernels = device.fusedKernels
+    tile = hostOutput ? nil : try device.makeBuffer(T.self, count: memory.tileBufferPairs * mult * mult)
+    outBuffer = hostOutput ? DeviceBuffer(count: output.count, handle: nil, hostPointer: output.baseAddress!) : nil
+    // Huge pages for a large host output written here first (no effect on pages already touched).
+    if hostOutput {
+      ntk_advise_huge_pages(UnsafeMutableRawPointer(output.baseAddress!), output.count * MemoryLayout<T>.stride)
+    }
+    fusedLayers = store.layers.filter { $0.strategy == .structured }
+    useFused = kernels != nil && T.self == Float.self && mode == .trace && !fusedLayers.isEmpty
+    mirrorsItself = useFused && symmetric && fusedLayers.count == store.layers.count && hostOutput
+  }
+
+  deinit { free(packedRows); free(packedColumns) }
+
+  /// Resident features on the fused path: packs every row and column block
+  /// once (instead of once per tile and worker) when `budgetLeft` allows.
+  func packResident(rowBlocks: [Range<Int>], columnBlocks: [Range<Int>], blockSize: Int, budgetLeft: Int) {
+    guard useFused, store.resident, let kernels else { return }
+    let size = MemoryLayout<T>.stride
+    let operands = fusedOperands(0, store.secondSetSlot)
+    rowStride = CPUDevice.fusedPackedCount(operands, n: blockSize, second: false)
+    columnStride = CPUDevice.fusedPackedCount(operands, n: blockSize, second: true)
+    let bytes = (rowBlocks.count * rowStride + columnBlocks.count * columnStride) * size
+    guard bytes <= budgetLeft else { return }
+    var p: UnsafeMutableRawPointer?, q: UnsafeMutableRawPointer?
+    guard posix_memalign(&p, 64, rowBlocks.count * rowStride * size) == 0,
+          posix_memalign(&q, 64, columnBlocks.count * columnStride * size) == 0 else {
+      free(p); free(q)
+      return
+    }
+    let rows = p!.assumingMemoryBound(to: Float.self), columns = q!.assumingMemoryBound(to: Float.self)
+    packedRows = rows
+    packedColumns = columns
+    ntk_advise_huge_pages(p, rowBlocks.count * rowStride * size)
+    ntk_advise_huge_pages(q, columnBlocks.count * columnStride * size)
+    packedBytes = bytes
+    let rowStride = rowStride, columnStride = columnStride
+    parallelFor(rowBlocks.count + columnBlocks.count, minimumChunk: 1) { range in
+      for k in range {
+        if k < rowBlocks.count {
+          let b = rowBlocks[k]
+          kernels.packFused(operands, second: false, from: b.lowerBound, count: b.count, into: rows + k * rowStride)
+        } else {
+          let b = columnBlocks[k - rowBlocks.count]
+          kernels.packFused(operands, second: true, from: b.lowerBound, count: b.count,
+                            into: columns + (k - rowBlocks.count) * columnStride)
+        }
+      }
+    }
+  }
+
+  /// Computes `t` (its features at store slots s1 and s2) into the output.
+  func write(_ t: GramTileSchedule.Tile, s1: Int, s2: Int) throws {
+    let I = t.rows, J = t.columns
+    let r1 = I.count, r2 = J.count
+    if let outBuffer {
+      let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
+      if useFused {
+        // A diagonal tile of a symmetric Gram with only structured layers: upper triangle, mirrored.
+        let diagonal = mirrorsItself && t.row == t.column
+        let mirror = mirrorsItself && t.row != t.column ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
+        let packed = packedRows.map { rows in
+          (rows: UnsafePointer(rows + t.row * rowStride), columns: UnsafePointer(packedColumns! + t.column * columnStride))
+        }
+        try fusedTile(s1, r1, s2, r2, into: view, diagonal: diagonal, mirror: mirror, packed: packed)
+      } else {
+        for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
+      }
+      try accumulate(s1, r1, s2, r2, into: view, ldo: ldo, fused: useFused)
+    } else if let tile {
+      try device.fill(tile.view, count: r1 * mult * r2 * mult, value: 0)
+      try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult, fused: false)
+      for r in 0..<r1 * mult {
+        let dst = UnsafeMutableBufferPointer(rebasing: output[((I.lowerBound * mult + r) * ldo + J.lowerBound * mult)...].prefix(r2 * mult))
+        try device.read(tile.view(at: r * r2 * mult), into: dst)
+      }
+    }
+  }
+
+  /// Accumulates every layer into the tile for first-store rows [s1, s1+r1) × second-store rows [s2, s2+r2).
+  /// With `fused`, the structured layers were already written (overwriting) by the fused kernel.
+  private func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int,
+                          fused: Bool) throws {
+    let store1 = store.first, store2 = store.second, capacity = store.capacity
+    for l in store.layers {
+      let a = l.affine
+      switch l.strategy {
+      case .structured:
+        if fused { continue }
+        let fi = a.geometry.inC
+        let gBase = capacity * fi
+        let ws = T(a.weightScale), bs = T(a.biasScale)
+        // Trace mode: one row of cotangent features per sample (M·fan_out wide,
+        // or fan_out when compressed); full mode: M rows of fan_out.
+        let kg = mode == .trace ? l.cotangentWidth : a.geometry.outC
+        let gRow = l.cotangentWidth
+        try device.ntkAccumulate(NTKAccumulateOp(
+          rows1: r1, rows2: r2, multiplicity: mult, ka: fi, kg: kg,
+          scaleA: ws * ws, c: a.hasBias ? bs * bs : 0,
+          a1: store1.view(at: l.offset + s1 * fi), a2: store2.view(at: l.offset + s2 * fi),
+          g1: store1.view(at: l.offset + gBase + s1 * gRow), g2: store2.view(at: l.offset + gBase + s2 * gRow),
+          out: out, ldo: ldo))
+      case .explicit:
+        let k = mode == .trace ? outputs * a.parameterCount : a.parameterCount
+        try device.gemm(GemmOp(transB: true, m: r1 * mult, n: r2 * mult, k: k, alpha: 1,
+                               a: store1.view(at: l.offset + s1 * l.featureWidth), lda: k,
+                               b: store2.view(at: l.offset + s2 * l.featureWidth), ldb: k,
+                               beta: 1, c: out, ldc: ldo))
+      }
+    }
+  }
+
+  /// The fused kernel's operands: every structured layer at store slots s1 and s2.
+  private func fusedOperands(_ s1: Int, _ s2: Int) -> [FusedStructuredLayer] {
+    let store1 = store.first, store2 = store.second, capacity = store.capacity
+    func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
+      UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
+    }
+    return fusedLayers.map { l -> FusedStructuredLayer in
+      let a = l.affine
+      let fi = a.geometry.inC, gBase = capacity * fi, gRow = l.cotangentWidth
+      let ws = Float(a.weightScale), bs = Float(a.biasScale)
+      return FusedStructuredLayer(
+        a1: fp(store1, l.offset + s1 * fi), a2: fp(store2, l.offset + s2 * fi),
+        g1: fp(store1, l.offset + gBase + s1 * gRow), g2: fp(store2, l.offset + gBase + s2 * gRow),
+        ka: fi, kg: gRow, scale: ws * ws, c: a.hasBias ? bs * bs : 0)
+    }
+  }
+
+  /// The fused kernel (float32, trace mode): every structured layer of the
+  /// tile in one pass, written over the tile; explicit layers add after.
+  private func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, diagonal: Bool,
+                         mirror: BufferView<T>?, packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)?) throws {
+    let layers = fusedOperands(s1, s2)
+    let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
+    let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
+    try kernels!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
+                                     packed: packed)
+  }
+}
