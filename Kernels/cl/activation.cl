@@ -8,17 +8,8 @@
 // At the kink of relu/leaky_relu the derivative of z > 0 is taken.
 // Work-group size: any (1-D); global size rounded up, edges checked.
 
-// Activation codes: the table of Sources/CNTKitCPU/include/ntkit_codes.h (same names and values).
-#ifndef NTK_ACT_IDENTITY
-#define NTK_ACT_IDENTITY 0
-#define NTK_ACT_RELU 1
-#define NTK_ACT_TANH 2
-#define NTK_ACT_SIGMOID 3
-#define NTK_ACT_GELU 4
-#define NTK_ACT_SOFTPLUS 5
-#define NTK_ACT_SILU 6
-#define NTK_ACT_LEAKY_RELU 7
-#endif
+// NTK_ACT_*: the code table of Sources/CNTKitCPU/include/ntkit_codes.h, defined in front of
+// every program by CLCodeTable.
 
 inline REAL act_apply(int act, REAL alpha, REAL z) {
   switch (act) {

@@ -10,15 +10,8 @@
 //   as −∞; writes (index, value) per group, index −1 when it saw none.
 // ntk_argmax_final: stage 2; one work-group reduces the partials to out[0].
 // Ties go to the lowest index. Work-group size: ARGMAX_WG (power of two).
-// Metric codes: the table of Sources/CNTKitCPU/include/ntkit_codes.h (same names and values).
-#ifndef NTK_METRIC_MSE
-#define NTK_METRIC_MSE 0
-#define NTK_METRIC_L1 1
-#define NTK_METRIC_L2 2
-#define NTK_METRIC_LP 3
-#define NTK_METRIC_COSINE 4
-#define NTK_METRIC_ANGULAR 5
-#endif
+// NTK_METRIC_* (metric codes): the code table of Sources/CNTKitCPU/include/ntkit_codes.h,
+// defined in front of every program by CLCodeTable.
 #ifndef ARGMAX_WG
 #define ARGMAX_WG 256
 #endif

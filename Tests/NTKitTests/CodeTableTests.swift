@@ -5,15 +5,19 @@ import XCTest
 @testable import NTKit
 
 /// The metric and activation codes have one table (ntkit_codes.h): Swift's
-/// enums return its macros, the CFastMLP kernels use them, and the OpenCL
-/// sources define the same names with the same values.
+/// enums return its macros, the CFastMLP kernels use them, and every OpenCL
+/// program is prefixed with the same names and values (CLCodeTable).
 final class CodeTableTests: XCTestCase {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
   /// `#define NTK_<prefix>_NAME value` lines of a source file.
   func defines(_ relativePath: String, prefix: String) throws -> [String: Int32] {
-    let text = try String(contentsOf: CodeTableTests.root.appendingPathComponent(relativePath), encoding: .utf8)
+    defines(text: try String(contentsOf: CodeTableTests.root.appendingPathComponent(relativePath), encoding: .utf8),
+            named: relativePath, prefix: prefix)
+  }
+
+  func defines(text: String, named relativePath: String, prefix: String) -> [String: Int32] {
     var out: [String: Int32] = [:]
     for line in text.split(separator: "\n") {
       let words = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -50,8 +54,13 @@ final class CodeTableTests: XCTestCase {
   }
 
   func testOpenCLSourcesMirrorTheCHeader() throws {
-    XCTAssertEqual(try defines("Kernels/cl/pool_distance.cl", prefix: "NTK_METRIC_"), swiftMetrics)
-    XCTAssertEqual(try defines("Kernels/cl/activation.cl", prefix: "NTK_ACT_"), swiftActivations)
+    // What every OpenCL program starts with: the whole table, nothing else.
+    XCTAssertEqual(defines(text: CLCodeTable.prelude, named: "prelude", prefix: "NTK_METRIC_"), swiftMetrics)
+    XCTAssertEqual(defines(text: CLCodeTable.prelude, named: "prelude", prefix: "NTK_ACT_"), swiftActivations)
+    XCTAssertEqual(CLCodeTable.prelude.split(separator: "\n").count, swiftMetrics.count + swiftActivations.count)
+    // The sources keep no copy of their own (it could drift from the header).
+    XCTAssertEqual(try defines("Kernels/cl/pool_distance.cl", prefix: "NTK_METRIC_"), [:])
+    XCTAssertEqual(try defines("Kernels/cl/activation.cl", prefix: "NTK_ACT_"), [:])
     // The kernels branch on the names, not on bare numbers.
     let distance = try String(contentsOf: CodeTableTests.root.appendingPathComponent("Kernels/cl/pool_distance.cl"), encoding: .utf8)
     XCTAssertNil(distance.range(of: #"metric == [0-9]"#, options: .regularExpression))

@@ -3,9 +3,9 @@
 
 /// The one table of NTKit's small integer codes, shared by every backend:
 /// Swift (`DistanceMetric.code`, `Activation.code`) reads these macros,
-/// the C kernels (CFastMLP) use them, and the OpenCL sources
-/// (Kernels/cl/pool_distance.cl, Kernels/cl/activation.cl) define the same
-/// names with the same values (checked by CodeTableTests).
+/// the C kernels (CFastMLP) use them, and every OpenCL program gets them as
+/// `#define`s written from these macros (CLCodeTable), for
+/// Kernels/cl/pool_distance.cl and Kernels/cl/activation.cl.
 
 /// Row distances D(a, b) of RND and k-center (`DistanceMetric`).
 #define NTK_METRIC_MSE 0

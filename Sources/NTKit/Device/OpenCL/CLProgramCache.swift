@@ -11,7 +11,7 @@ import NTKitKernels
 /// the device (an in-process cache; PoCL adds its own on-disk cache under
 /// `POCL_CACHE_DIR`).
 ///
-/// Each program is the concatenation `common.cl` + `<file>`. The directory in
+/// Each program is the concatenation of the code table (`CLCodeTable`), `common.cl` and `<file>`. The directory in
 /// `NTKIT_KERNEL_DIR`, when set, overrides the embedded copies (development).
 final class CLProgramCache: @unchecked Sendable {
   // @unchecked: the dictionaries are only touched with `lock` held.
@@ -52,7 +52,7 @@ final class CLProgramCache: @unchecked Sendable {
   private func programLocked(file: String, options: String) throws -> cl_program {
     let key = "\(file)|\(options)"
     if let program = programs[key] { return program }
-    let source = try CLProgramCache.source("common.cl") + "\n" + CLProgramCache.source(file)
+    let source = try CLCodeTable.prelude + CLProgramCache.source("common.cl") + "\n" + CLProgramCache.source(file)
     var status: cl_int = CL_SUCCESS
     let created: cl_program? = source.withCString { text in
       var pointer: UnsafePointer<CChar>? = text
