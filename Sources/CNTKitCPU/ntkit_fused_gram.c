@@ -285,20 +285,26 @@ int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, s
   const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
   const size_t f = features(layers, count);
   const size_t nc = block_cols(f, nr);
+  const size_t mc = block_rows(f, mr, rows1);
   _Alignas(64) float acc[8 * 32];
-  for (size_t j0 = 0; j0 < cols; j0 += nc) {
-    size_t nj = cols - j0 < nc ? cols - j0 : nc;
-    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
-    if (cancelled && cancelled()) return 1;
-    for (size_t ir = 0; ir < rows1; ir += mr) {
-      const float *ap = apacked + (ir / mr) * mr * f;
-      size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
-      for (size_t jr = 0; jr < nj; jr += nr) {
-        size_t width = nj - jr < nr ? nj - jr : nr;
-        if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
-        micro(layers, count, ap, bpacked + ((j0 + jr) / nr) * nr * f, acc);
-        float *o = out + ir * ldo + j0 + jr;
-        for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+  // Row blocks of mc rows (their packed panels stay in the outer caches)
+  // while the column panels stream past them, as in ntk_fused_gram_f32.
+  for (size_t i0 = 0; i0 < rows1; i0 += mc) {
+    size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
+    for (size_t j0 = 0; j0 < cols; j0 += nc) {
+      size_t nj = cols - j0 < nc ? cols - j0 : nc;
+      if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
+      if (cancelled && cancelled()) return 1;
+      for (size_t ir = i0; ir < i0 + ni; ir += mr) {
+        const float *ap = apacked + (ir / mr) * mr * f;
+        size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
+        for (size_t jr = 0; jr < nj; jr += nr) {
+          size_t width = nj - jr < nr ? nj - jr : nr;
+          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+          micro(layers, count, ap, bpacked + ((j0 + jr) / nr) * nr * f, acc);
+          float *o = out + ir * ldo + j0 + jr;
+          for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+        }
       }
     }
   }

@@ -2,7 +2,7 @@ import NTKit
 /// The benchmark harness shared by `ntk bench` and `Benchmarks/`: the
 /// machine's SGEMM rate and the trace NTK of the paper's nets, timed in
 /// process (compute only; `ntk gram` timed as a whole process is in
-/// `Benchmarks/compare_peers.sh`).
+/// `Benchmarks/compare_nt.sh`).
 public enum NTKBench {
   public struct GemmResult: Sendable {
     public var n: Int
@@ -42,7 +42,8 @@ public enum NTKBench {
     return GemmResult(n: n, seconds: best, gflops: 2 * Double(n) * Double(n) * Double(n) / best / 1e9)
   }
 
-  /// Times the trace NTK of `net` on n seeded N(0, 1) inputs (best of `repeats`).
+  /// Times the trace NTK of `net` on n seeded N(0, 1) inputs (best of
+  /// `repeats`), into an output buffer allocated and touched beforehand.
   public static func gram(_ net: BenchmarkNets.Case, n: Int, device: any ComputeDevice, repeats: Int = 1,
                           memoryBudget: Int = GramOptions.defaultMemoryBudget) throws -> GramResult {
     let network = try Network(spec: net.spec, source: net.name)
@@ -59,6 +60,10 @@ public enum NTKBench {
     options.isCancelled = { Interrupt.isRequested }
     let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * n)
     defer { out.deallocate() }
+    // Touched before timing, like the sgemm's operands after its warm-up run:
+    // the figure is the computation's, not the kernel's first-touch page
+    // faults (which `Benchmarks/compare_nt.sh` includes, timing whole processes).
+    out.initialize(repeating: 0)
     var best: GramReport?
     for _ in 0..<max(1, repeats) {
       let report = try NTKGram.compute(network: network, parameters: parameters, inputs1: x, device: device,

@@ -110,30 +110,30 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
       return
     }
     let a = ptr(op.a), b = ptr(op.b), c = ptr(op.c)
-    let workers = CPUThreads.count
     // Small products stay on one core; large ones are split into panels of C,
-    // one single-threaded BLAS call per core (see `init`).
-    guard workers > 1, op.flops >= 1e7 else {
+    // one single-threaded BLAS call per panel (see `init`), the panels spread
+    // over the cores. The panels are a fixed size, not a share per worker:
+    // OpenBLAS's kernels round a partial row panel differently from a whole
+    // one, so panels that followed the worker count would change the bits
+    // with NTKIT_THREADS (one worker runs the same panels in turn).
+    guard op.flops >= 1e7 else {
       T.blasGemm(op.transA, op.transB, op.m, op.n, op.k, op.alpha, a, op.lda, b, op.ldb, op.beta, c, op.ldc)
       return
     }
-    if op.m >= op.n || op.m >= 64 * workers {
-      let chunk = (op.m + workers - 1) / workers
-      parallelFor(workers, minimumChunk: 1) { range in
+    let panel = CPUDevice.gemmPanel
+    if op.m >= op.n || op.m >= panel {
+      parallelFor((op.m + panel - 1) / panel, minimumChunk: 1) { range in
         for w in range {
-          let r0 = w * chunk, rows = min(chunk, op.m - r0)
-          guard rows > 0 else { continue }
+          let r0 = w * panel, rows = min(panel, op.m - r0)
           let aRow = op.transA ? a + r0 : a + r0 * op.lda
           T.blasGemm(op.transA, op.transB, rows, op.n, op.k, op.alpha, aRow, op.lda, b, op.ldb,
                      op.beta, c + r0 * op.ldc, op.ldc)
         }
       }
     } else {
-      let chunk = (op.n + workers - 1) / workers
-      parallelFor(workers, minimumChunk: 1) { range in
+      parallelFor((op.n + panel - 1) / panel, minimumChunk: 1) { range in
         for w in range {
-          let c0 = w * chunk, cols = min(chunk, op.n - c0)
-          guard cols > 0 else { continue }
+          let c0 = w * panel, cols = min(panel, op.n - c0)
           let bCol = op.transB ? b + c0 * op.ldb : b + c0
           T.blasGemm(op.transA, op.transB, op.m, cols, op.k, op.alpha, a, op.lda, bCol, op.ldb,
                      op.beta, c + c0, op.ldc)
@@ -142,6 +142,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     }
   }
 
+  /// Rows (or columns) of C per BLAS call when `gemm` splits a product.
+  static let gemmPanel = 256
 
   /// Many small products at once: split over the cores with single-threaded
   /// BLAS per product (OpenBLAS's own threads only spin on shapes this small).
