@@ -293,6 +293,34 @@ final class IOTests: XCTestCase {
     assertError(try NPY.checkFinite([1, .nan], path: "x.npy"), contains: ["x.npy", "index 1"])
   }
 
+  /// The blocked scan of an output about to be written: the first NaN/Inf in
+  /// a later block, at block edges, several in one block, none, float64.
+  func testOutputFiniteScanFindsTheFirstNonFinite() throws {
+    func first(_ values: [Float]) throws -> String? {
+      do {
+        try values.withUnsafeBufferPointer {
+          try NPY.checkOutputFinite($0, path: "k.npy", rowLength: 1000, precision: "float32")
+        }
+        return nil
+      } catch { return "\(error)" }
+    }
+    var v = [Float](repeating: 1.5, count: 10_000)
+    XCTAssertNil(try first(v))
+    v[9_999] = .infinity
+    XCTAssertEqual(try first(v)?.contains("row 9, column 999"), true)
+    v[8_192] = -.infinity  // first of the third block
+    v[8_193] = .nan
+    XCTAssertEqual(try first(v)?.contains("row 8, column 192"), true)
+    v[4_095] = .nan  // last of the first block
+    XCTAssertEqual(try first(v)?.contains("row 4, column 95"), true)
+    v[0] = .signalingNaN
+    XCTAssertEqual(try first(v)?.contains("row 0, column 0"), true)
+    let d: [Double] = [0, 1, 2, -.infinity, .nan]
+    XCTAssertThrowsError(try d.withUnsafeBufferPointer {
+      try NPY.checkOutputFinite($0, path: "k.npy", rowLength: 1, precision: "float64")
+    }) { XCTAssertTrue("\($0)".contains("index 3"), "\($0)") }
+  }
+
   // MARK: - Half floats
 
   func testHalfAndBFloat16BitPatterns() {
