@@ -27,15 +27,15 @@ public enum GramJob {
     let count = try checkOutputFits(shape: shape, precision: precision)
     switch precision {
     case .f32:
-      // Anonymous memory, then one sequential write: on the VMs measured here
-      // first-touch faults of a shared file mapping cost 4× more.
-      let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-      defer { out.deallocate() }
-      let report = try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
-                                       inputs2: inputs2, device: device, options: options, output: out)
-      convention.convert(out, mode: options.mode, n1: n1, m: m, n2: n2)
-      try NPY.write(path, shape: shape, dtype: .float32, count: count, raw: UnsafeRawBufferPointer(out))
-      return report
+      // Computed straight into the (memory-mapped, temporary) output file:
+      // no second copy of Θ and no write pass (NPY.withMappedOutput).
+      var report: GramReport?
+      try NPY.withMappedOutput(path, shape: shape) { out in
+        report = try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs1,
+                                     inputs2: inputs2, device: device, options: options, output: out)
+        convention.convert(out, mode: options.mode, n1: n1, m: m, n2: n2)
+      }
+      return report!
     case .f64:
       guard device.supports(.f64) else {
         throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
