@@ -12,7 +12,7 @@ OUT=${TMPDIR:-/tmp}/ntk-compare-$$
 mkdir -p "$OUT"
 trap 'rm -rf "$OUT" /dev/shm/ntk-compare-$$.npy' EXIT
 nt() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$SHARED/bench/nt_bench.py" "$@" 2>/dev/null | tail -1; }
-echo "machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), NTKIT_ISA=${NTKIT_ISA:-default}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 $NTK bench --nets fuel --sizes 256 --gemm-size 4096 | grep -i "^sgemm"
 echo "numpy sgemm 4096 and jax matmul 4096 (neural-tangents venv): $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY" "$SHARED/bench/nt_bench.py" matmul 2>/dev/null | tr -d "\n " | grep -oE "\"(sgemm_4096|jax_matmul_4096)_gflops\":[0-9.]+" | tr "\n" " ")"
 for spec in "fuel_8_128_128_1 dense_fuel 16384 8" "mnist_dense_784_128_128_10 dense_mnist 4096 784" "conv_mnist conv_mnist 2048 28,28,1"; do
@@ -26,6 +26,7 @@ for spec in "fuel_8_128_128_1 dense_fuel 16384 8" "mnist_dense_784_128_128_10 de
   read wall rss < "$OUT/time"
   compute=$("$PY" -c "import json; print(round(json.load(open('$OUT/json'))['seconds'], 3))")
   ntj=$(nt one $2 $3 nt3)
-  ntbest=$("$PY" -c "import json,sys; d=json.loads(sys.argv[1]); print(round(d['best_s'],3), round(d['peak_rss_gb'],2))" "$ntj")
-  echo "$2 N=$3: ntk gram whole process ${wall} s (compute ${compute} s), peak RSS $((rss / 1024)) MiB; neural-tangents nt3 best, peak RSS GB: ${ntbest}"
+  ntbest=$("$PY" -c "import json,sys; d=json.loads(sys.argv[1]); print(round(d['best_s'],3), round(d['peak_rss_gb'],2), round(d['best_s'] / $wall, 2))" "$ntj")
+  set -- $2 $3 $ntbest
+  echo "$1 N=$2: ntk gram whole process ${wall} s (compute ${compute} s), peak RSS $((rss / 1024)) MiB; neural-tangents nt3 best $3 s, peak RSS $4 GB; ratio $5×"
 done
