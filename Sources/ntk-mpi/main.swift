@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import NTKit
 import NTKitMPI
 

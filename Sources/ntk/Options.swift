@@ -38,7 +38,7 @@ struct ComputeOptions: ParsableArguments {
 
   func makeDevice(fastMath: Bool = false) throws -> any ComputeDevice {
     let d = try resolveDevice(device, fastMath: fastMath)
-    if verbose { stderrLine("device: \(d.info.identifier) (\(d.info.name))") }
+    if verbose { stderrLine("device: \(d.identifier) (\(d.info.name))") }
     return d
   }
 

@@ -13,8 +13,9 @@ let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "b
 if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()
 }
-// OpenBLAS's idle pool would spin in sched_yield until the first BLAS use; park it now.
-BLASThreads.useDefault()
+// OpenBLAS and LAPACKE are loaded by the first call that needs them (CNTKitBLAS),
+// which also sets OpenBLAS single-threaded and parks its pool: `ntk select` on
+// the fused RND path, `ntk --version` and the like never load them.
 Interrupt.install()
 // Output is held until the command's files are committed, so that a command
 // that fails late prints no "wrote …" line (a terminal still sees lines at once).

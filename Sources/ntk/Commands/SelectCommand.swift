@@ -102,7 +102,7 @@ struct SelectCommand: ParsableCommand {
       }
       throw error
     }
-    try finish(result, source: source, deviceName: dev.info.identifier, started: started)
+    try finish(result, source: source, deviceName: dev.identifier, started: started)
   }
 
   /// The request these flags describe, for `source` (shared with `ntk-mpi select`).
