@@ -113,6 +113,11 @@ struct ScalingOptions: ParsableArguments {
 
 func stderrLine(_ text: String) { fputs(text + "\n", stderr) }
 
+/// One line on stdout (buffered as `print`'s, so `discardStdout` drops it),
+/// without `print`'s casts of its `Any` arguments, whose first use scans
+/// every protocol conformance in the binary.
+func stdoutLine(_ text: String) { fputs(text + "\n", stdout) }
+
 /// The library's `UsageError` (`ArgumentRules`, flags that do not fit the
 /// data) as swift-argument-parser's: exit 2 with its one line.
 func usage<R>(_ body: () throws -> R) throws -> R {

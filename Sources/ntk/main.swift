@@ -9,7 +9,9 @@ import Glibc
 /// numerical), 2 usage. swift-argument-parser's usage code 64 is mapped here, once.
 // Commands whose time goes into OpenBLAS products are worth a restart with
 // the right OpenBLAS kernels (BLASCoreSelection); the rest start faster without.
-let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo", "devices"]
+// (An array: a Set<String> literal this early costs a scan of the binary's
+// protocol conformances for String: Hashable.)
+let blasHeavyCommands: [String] = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo", "devices"]
 if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()
 }
@@ -54,7 +56,7 @@ do {
   let code = NTK.exitCode(for: error)
   let message = NTK.fullMessage(for: error)
   if code == .success {
-    print(message)
+    stdoutLine(message)
     exit(0)
   }
   fputs("\(message)\n", stderr)
