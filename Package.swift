@@ -26,8 +26,12 @@ let package = Package(
   ],
   targets: [
     // MARK: - C libraries (system)
+    // CBLAS and LAPACKE headers only: nothing links OpenBLAS or LAPACKE (and
+    // no pkgConfig, whose libraries SwiftPM would link). CNTKitBLAS loads them
+    // on first use, so that `ntk`, libntkit_c.so and consumer packages start
+    // without them.
     .systemLibrary(
-      name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+      name: "COpenBLAS", path: "Sources/COpenBLAS",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
     .systemLibrary(
       name: "COpenCL", path: "Sources/COpenCL", pkgConfig: "OpenCL",
@@ -45,6 +49,9 @@ let package = Package(
       exclude: ["README.md"],
       resources: [.embedInCode("cl")]),
 
+    // MARK: - OpenBLAS and LAPACKE, dlopen()ed on first use (ntk_cblas_*, ntk_LAPACKE_*)
+    .target(name: "CNTKitBLAS", dependencies: ["COpenBLAS"], path: "Sources/CNTKitBLAS"),
+
     // MARK: - CPU loops in C (vectorised by clang)
     .target(name: "CNTKitCPU", path: "Sources/CNTKitCPU"),
 
@@ -57,7 +64,7 @@ let package = Package(
     // MARK: - Library
     .target(
       name: "NTKit",
-      dependencies: ["NTKitIO", "COpenBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
+      dependencies: ["NTKitIO", "CNTKitBLAS", "COpenCL", "NTKitKernels", "CNTKitCPU", "CFastMLP", "CNTKitSafety"],
       // Raw device pointers cross threads inside documented parallel loops.
       swiftSettings: [.swiftLanguageMode(.v5)]),
 
@@ -88,12 +95,12 @@ let package = Package(
       linkerSettings: [.linkedLibrary("scalapack-openmpi")]),
     // Distributed gram/stats/select over MPI (the logic; ntk-mpi only parses and prints).
     .target(
-      name: "NTKitMPI", dependencies: ["NTKit", "CNTKitMPI", "COpenBLAS"], path: "Sources/NTKitMPI",
+      name: "NTKitMPI", dependencies: ["NTKit", "CNTKitMPI", "CNTKitBLAS"], path: "Sources/NTKitMPI",
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .executableTarget(
       name: "ntk-mpi",
       dependencies: [
-        "NTKit", "NTKitMPI", "COpenBLAS",
+        "NTKit", "NTKitMPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/ntk-mpi",

@@ -28,12 +28,12 @@ swift_objects() {
     [ -f "$o" ] && echo "$o"
   done
 }
-objects="$(swift_objects NTKitIO) $(swift_objects NTKit) $(swift_objects NTKitKernels) $(find "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" -name '*.o' | sort)"
+objects="$(swift_objects NTKitIO) $(swift_objects NTKit) $(swift_objects NTKitKernels) $(find "$R/CNTKitCPU.build" "$R/CFastMLP.build" "$R/CNTKitSafety.build" "$R/CNTKitBLAS.build" -name '*.o' | sort)"
 if [ ! -x "$B/ntk-fuzz" ] || [ -n "$(find Tests/Fuzz/NTKitFuzz.swift $objects -newer "$B/ntk-fuzz" | head -1)" ]; then
   swiftc -O -sanitize=fuzzer -parse-as-library -module-name NTKitFuzz Tests/Fuzz/NTKitFuzz.swift \
     -I "$R/Modules" -I "$R" -I Sources/COpenBLAS -I Sources/COpenCL \
     -I Sources/CNTKitCPU/include -I Sources/CFastMLP/include -I Sources/CNTKitSafety/include \
-    $objects -lopenblas -llapacke -lOpenCL -o "$B/ntk-fuzz"
+    -I Sources/CNTKitBLAS/include $objects -lOpenCL -o "$B/ntk-fuzz"
 fi
 mkdir -p "$B/findings"
 status=0

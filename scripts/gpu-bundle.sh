@@ -6,10 +6,11 @@
 # the build machine; then carry dist/ and gpu-libs/ and run scripts/gpu-run.sh
 # there (clarifications.md "OpenCL backend", platform.md).
 #
-# The libraries are the binary's non-Swift dependencies (check with
-# `ldd dist/ntk`): OpenBLAS (also provides libblas.so.3 / liblapack.so.3 in
-# its openblas-pthread/ folder), LAPACKE (+ libtmglib3, liblapack3), the
-# OpenCL ICD loader, gfortran and quadmath. libstdc++/libgcc_s go to
+# The libraries are the binary's non-Swift dependencies: the OpenCL ICD
+# loader (`ldd dist/ntk`), and OpenBLAS (also provides libblas.so.3 /
+# liblapack.so.3 in its openblas-pthread/ folder), LAPACKE (+ libtmglib3,
+# liblapack3), gfortran and quadmath, which `ntk` dlopen()s on first use
+# (CNTKitBLAS; `ntk devices` below loads them). libstdc++/libgcc_s go to
 # gpu-libs/fallback/: gpu-run.sh uses them only if the device machine lacks
 # them, since an older libstdc++ ahead of the system's could break the
 # NVIDIA driver's own libraries.

@@ -118,3 +118,10 @@ int ntk_guarded_copy(void *dst, const void *src, size_t count) {
   bus_jump = NULL;
   return 0;
 }
+
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+int ntk_format_double(char *out, size_t size, const char *spec, double value) {
+  return snprintf(out, size, spec, value);
+}
+#pragma clang diagnostic pop

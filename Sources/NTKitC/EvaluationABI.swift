@@ -32,7 +32,7 @@ private func evaluate(
     try CancelToken(pointer: cancel).check()
     var fallbackWarnings: [String] = []
     try compute(h, params, inputs, device, precision, budget, auto ? { fallbackWarnings.append($0) } : nil, out)
-    setInfo(info, .object([("device", .string(device.info.identifier)),
+    setInfo(info, .object([("device", .string(device.identifier)),
                            ("warnings", JSONValue(strings: warnings + fallbackWarnings))]))
   }
 }

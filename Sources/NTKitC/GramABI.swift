@@ -48,7 +48,7 @@ public func ntk_gram(
       throw NTKitError.invalidArgument("ntk: the output buffer holds \(outCount) values but Θ \(shape) needs \(count)")
     }
     if precision == .f64 && !device0.supports(.f64) {
-      throw NTKitError.invalidArgument("device \(device0.info.identifier) has no float64 support; use device=\"cpu\" with precision=\"f64\"")
+      throw NTKitError.invalidArgument("device \(device0.identifier) has no float64 support; use device=\"cpu\" with precision=\"f64\"")
     }
     let token = CancelToken(pointer: cancel)
     gram.isCancelled = { token.isCancelled }

@@ -67,7 +67,7 @@ public func ntk_select(
     setInfo(info, .object([
       ("method", .string(result.method.rawValue)), ("stopped_early", .bool(result.stoppedEarly)),
       ("stop_reason", result.stopReason.map { .string($0) } ?? .null), ("seconds", .number(result.seconds)),
-      ("device", .string(device.info.identifier)), ("warnings", JSONValue(strings: warnings)),
+      ("device", .string(device.identifier)), ("warnings", JSONValue(strings: warnings)),
       ("steps", .array(result.steps.map { s in
         .object([("step", .number(Double(s.step))), ("indices", JSONValue(numbers: s.indices.map(Double.init))),
                  ("distances", JSONValue(numbers: s.distances)), ("evaluation_seconds", .number(s.evaluationSeconds)),

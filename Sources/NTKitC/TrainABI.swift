@@ -78,7 +78,7 @@ public func ntk_train(
     for (i, v) in try trainer.parameters.values.enumerated() { thetaOut[i] = v }
     func num(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
     setInfo(info, .object([
-      ("loss", .string(history.loss.rawValue)), ("device", .string(device.info.identifier)),
+      ("loss", .string(history.loss.rawValue)), ("device", .string(device.identifier)),
       ("seconds", .number(history.seconds)), ("warnings", JSONValue(strings: warnings)),
       ("epochs", .array(history.epochs.map { e in
         .object([("epoch", .number(Double(e.epoch))), ("train_loss", num(e.trainLoss)), ("train_accuracy", num(e.trainAccuracy)),

@@ -38,7 +38,7 @@ public enum ExperimentDefaults {
   /// one at a time elsewhere, with a warning line when more were asked for.
   public static func jobs(requested: Int?, device: any ComputeDevice) -> (jobs: Int, warning: String?) {
     guard device.info.kind == .cpu else {
-      let warning = requested.flatMap { $0 > 1 ? "--jobs \($0) ignored on \(device.info.identifier): runs go one at a time" : nil }
+      let warning = requested.flatMap { $0 > 1 ? "--jobs \($0) ignored on \(device.identifier): runs go one at a time" : nil }
       return (1, warning)
     }
     return (requested ?? ExperimentRunner.cores, nil)

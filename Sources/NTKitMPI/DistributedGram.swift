@@ -59,7 +59,7 @@ public enum DistributedGram {
         throw NTKitError.invalidArgument("the output \(shape) has more than 2³¹ rows or columns, which MPI-IO subarrays cannot address")
       }
       if precision == .f64 && !device.supports(.f64) {
-        throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
+        throw NTKitError.invalidArgument("device \(device.identifier) has no float64 support; use --device cpu with --precision f64")
       }
       tile = tileSize ?? GramTileSchedule.defaultTileSize(n1: n1, n2: n2, symmetric: symmetric, ranks: comm.size,
                                                           bytesPerPair: mult * mult * elem, budget: memoryBudget)

@@ -1,5 +1,5 @@
 import CNTKitMPI
-import COpenBLAS
+import CNTKitBLAS
 import NTKit
 
 /// `ntk-mpi stats`: the collective variables of an N × N kernel `.npy`
@@ -107,6 +107,7 @@ public enum DistributedStats {
   }
 
   static func lanczos(comm: Communicator, file: MPIFile, header: NPYFileHeader, n: Int, k: Int) throws -> CollectiveVariables {
+    try OpenBLAS.require()
     let mine = evenShare(n, parts: comm.size, part: comm.rank)
     let elem = header.dtype == .float64 ? 8 : 4
     var rows = [UInt8](repeating: 0, count: max(mine.count * n * elem, 1))
@@ -148,7 +149,7 @@ public enum DistributedStats {
               widened[i] = elem == 8 ? raw.load(fromByteOffset: (start * n + i) * 8, as: Double.self)
                                      : Double(raw.load(fromByteOffset: (start * n + i) * 4, as: Float.self))
             }
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, widened, blasint(n),
+            ntk_cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, widened, blasint(n),
                         x.baseAddress, 1, 0, &local[start], 1)
             start += count
           }

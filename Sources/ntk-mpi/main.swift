@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import NTKit
 import NTKitMPI
 
@@ -18,7 +17,9 @@ setenv("OPENBLAS_NUM_THREADS", "1", 1)
 if CommandLine.arguments.count > 1, ["gram", "stats", "select"].contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()  // before MPI_Init: an exec keeps the pid
 }
-BLASThreads.useDefault()
+// ScaLAPACK links OpenBLAS, so it is loaded (and its pool started) already:
+// set it single-threaded and park the pool now, not at the first BLAS call.
+_ = try? OpenBLAS.require()
 Communicator.installInterruptHandler()
 
 let world: Communicator

@@ -40,5 +40,8 @@ extension SelectionDistance: ExpressibleByArgument {
 
 extension DeviceChoice: ExpressibleByArgument {
   public init?(argument: String) { try? self.init(parsing: argument) }
+  /// What `"\(self)"` (argument-parser's default) prints, without its
+  /// dynamic casts, which scan the binary's conformances at every start.
+  public var defaultValueDescription: String { description }
   public static var allValueStrings: [String] { ["auto", "cpu", "opencl", "opencl:<platform>:<device>"] }
 }

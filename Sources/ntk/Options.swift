@@ -38,7 +38,7 @@ struct ComputeOptions: ParsableArguments {
 
   func makeDevice(fastMath: Bool = false) throws -> any ComputeDevice {
     let d = try resolveDevice(device, fastMath: fastMath)
-    if verbose { stderrLine("device: \(d.info.identifier) (\(d.info.name))") }
+    if verbose { stderrLine("device: \(d.identifier) (\(d.info.name))") }
     return d
   }
 
@@ -112,6 +112,11 @@ struct ScalingOptions: ParsableArguments {
 }
 
 func stderrLine(_ text: String) { fputs(text + "\n", stderr) }
+
+/// One line on stdout (buffered as `print`'s, so `discardStdout` drops it),
+/// without `print`'s casts of its `Any` arguments, whose first use scans
+/// every protocol conformance in the binary.
+func stdoutLine(_ text: String) { fputs(text + "\n", stdout) }
 
 /// The library's `UsageError` (`ArgumentRules`, flags that do not fit the
 /// data) as swift-argument-parser's: exit 2 with its one line.

@@ -9,12 +9,15 @@ import Glibc
 /// numerical), 2 usage. swift-argument-parser's usage code 64 is mapped here, once.
 // Commands whose time goes into OpenBLAS products are worth a restart with
 // the right OpenBLAS kernels (BLASCoreSelection); the rest start faster without.
-let blasHeavyCommands: Set<String> = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo", "devices"]
+// (An array: a Set<String> literal this early costs a scan of the binary's
+// protocol conformances for String: Hashable.)
+let blasHeavyCommands: [String] = ["gram", "jacobian", "forward", "stats", "bench", "train", "experiment", "demo", "devices"]
 if CommandLine.arguments.count > 1, blasHeavyCommands.contains(CommandLine.arguments[1]) {
   BLASCoreSelection.restartWithBetterCoreIfNeeded()
 }
-// OpenBLAS's idle pool would spin in sched_yield until the first BLAS use; park it now.
-BLASThreads.useDefault()
+// OpenBLAS and LAPACKE are loaded by the first call that needs them (CNTKitBLAS),
+// which also sets OpenBLAS single-threaded and parks its pool: `ntk select` on
+// the fused RND path, `ntk --version` and the like never load them.
 Interrupt.install()
 // Output is held until the command's files are committed, so that a command
 // that fails late prints no "wrote …" line (a terminal still sees lines at once).
@@ -53,7 +56,7 @@ do {
   let code = NTK.exitCode(for: error)
   let message = NTK.fullMessage(for: error)
   if code == .success {
-    print(message)
+    stdoutLine(message)
     exit(0)
   }
   fputs("\(message)\n", stderr)

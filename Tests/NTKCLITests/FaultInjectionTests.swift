@@ -84,6 +84,30 @@ final class FaultInjectionTests: XCTestCase {
 
   // MARK: - Collisions: exit 2, the input untouched
 
+  /// OpenBLAS and LAPACKE are loaded on first use (CNTKitBLAS): a command
+  /// that needs one that cannot be loaded (here NTKIT_OPENBLAS_LIBRARY /
+  /// NTKIT_LAPACKE_LIBRARY name missing files) fails with one line naming the
+  /// library and the package to install, and writes nothing; `ntk select` on
+  /// the fused RND path and `ntk --version` never load them, so they succeed.
+  func testMissingOpenBLASOrLAPACKEIsOneErrorNamingTheLibrary() throws {
+    let n = 6
+    var k = [Float](repeating: 0, count: n * n)
+    for i in 0..<n { for j in 0..<n { k[i * n + j] = Float(1 + (i == j ? n : 0)) } }
+    try NPY.write(path("k.npy"), shape: [n, n], floats: k)
+    let noBLAS = ["NTKIT_OPENBLAS_LIBRARY": path("missing-libopenblas.so.0")]
+    let noLAPACKE = ["NTKIT_LAPACKE_LIBRARY": path("missing-liblapacke.so.3")]
+    assertFails(try ntk(["stats", "--kernel", path("k.npy"), "--spectrum", path("s.npy")], env: noBLAS), status: 1,
+                ["missing-libopenblas.so.0", "apt-get install libopenblas0"])
+    assertFails(try ntk(["stats", "--kernel", path("k.npy"), "--spectrum", path("s.npy")], env: noLAPACKE), status: 1,
+                ["missing-liblapacke.so.3", "apt-get install liblapacke"])
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("s.npy")))
+    let env = noBLAS.merging(noLAPACKE) { a, _ in a }
+    let picked = try ntk(select + ["--out", path("picks.npy")], env: env)
+    XCTAssertEqual(picked.status, 0, picked.stderr)
+    XCTAssertEqual(try ntk(["--version"], env: env).status, 0)
+    XCTAssertEqual(try ntk(["stats", "--kernel", path("k.npy"), "--spectrum", path("s.npy")]).status, 0)
+  }
+
   func testOutputsThatAreInputsOrEachOtherAreRefused() throws {
     let x = bytes(path("x.npy"))
     let cases: [[String]] = [

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 import Foundation
 import XCTest
 @testable import NTKit
@@ -43,7 +43,7 @@ final class FixedOrderEigenTests: XCTestCase {
     XCTAssertEqual(mine.info, 0)
     var lapack = s
     var w = [Double](repeating: 0, count: n)
-    let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")), Int32(n), &lapack, Int32(n), &w)
+    let info = ntk_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")), Int32(n), &lapack, Int32(n), &w)
     XCTAssertEqual(info, 0)
     let scale = w.map(abs).max()!
     for k in 0..<n { XCTAssertEqual(mine.values[k], w[k], accuracy: 1e-12 * scale, "eigenvalue \(k)") }

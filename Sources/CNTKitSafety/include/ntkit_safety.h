@@ -32,4 +32,9 @@ void ntk_stdout_discard(void);
 /// to `dst`; returns 0, or -1 if the mapped file shrank under the read (SIGBUS).
 int ntk_guarded_copy(void *dst, const void *src, size_t count);
 
+/// snprintf(out, size, spec, value) for one double (`spec` holds one double
+/// conversion, e.g. "%.3f"). Swift's withVaList casts each argument to a
+/// runtime protocol, whose first use scans every conformance in the binary.
+int ntk_format_double(char *out, size_t size, const char *spec, double value);
+
 #endif

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +12,11 @@ import Glibc
 /// start-up. `NTKIT_BLAS_CORETYPE=keep` turns it off. A user's own
 /// `OPENBLAS_CORETYPE` is always respected.
 public enum BLASCoreSelection {
-  /// The core OpenBLAS is using now.
-  public static var currentCore: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+  /// The core OpenBLAS is using now (loads OpenBLAS; "unknown" when it cannot be loaded).
+  public static var currentCore: String {
+    guard (try? OpenBLAS.require()) != nil else { return "unknown" }
+    return ntk_openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+  }
 
   /// The core type to restart with, or nil when nothing should change.
   public static func betterCoreType() -> String? {

@@ -1,5 +1,5 @@
 import Dispatch
-import COpenBLAS
+import CNTKitBLAS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,21 +13,28 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
 
   public static let shared = CPUDevice()
 
-  public let info: DeviceInfo
+  /// What the CPU is, with the OpenBLAS core in its name: computed on first
+  /// use, which loads OpenBLAS (CNTKitBLAS); `identifier` does not.
+  public var info: DeviceInfo { CPUDevice.describedInfo }
 
-  /// OpenBLAS runs single-threaded (`BLASThreads`): the device splits work
-  /// over the cores itself (panels of large products, tiles, batches), so
-  /// OpenBLAS's own pool never spins against our workers.
-  public init() {
-    BLASThreads.useDefault()
+  public var identifier: String { "cpu" }
+
+  private static let describedInfo: DeviceInfo = {
     let config = CPUConfiguration.current
-    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-    info = DeviceInfo(
+    let core = (try? OpenBLAS.require()) != nil
+      ? ntk_openblas_get_corename().map { String(cString: $0) } ?? "unknown" : "not loaded"
+    return DeviceInfo(
       kind: .cpu, identifier: "cpu", name: "CPU (OpenBLAS \(core))", vendor: "OpenBLAS",
       computeUnits: CPUThreads.count, globalMemoryBytes: physicalMemoryBytes(),
       supportsF64: true, isGPU: false,
       detail: "isa \(config.instructionSet.rawValue), \(config.threads) threads, single-threaded OpenBLAS per thread")
-  }
+  }()
+
+  /// OpenBLAS runs single-threaded (`BLASThreads`): the device splits work
+  /// over the cores itself (panels of large products, tiles, batches), so
+  /// OpenBLAS's own pool never spins against our workers. OpenBLAS is
+  /// loaded by the first product, not here.
+  public init() {}
 
   public func supports(_ precision: Precision) -> Bool { true }
 
@@ -109,6 +116,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
       for r in 0..<op.m { for c in 0..<op.n { ptr(op.c)[r * op.ldc + c] *= op.beta } }
       return
     }
+    try OpenBLAS.require()
     let a = ptr(op.a), b = ptr(op.b), c = ptr(op.c)
     // Small products stay on one core; large ones are split into panels of C,
     // one single-threaded BLAS call per panel (see `init`), the panels spread
@@ -152,6 +160,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   public func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws {
     let op = batch.op
     guard batch.count > 0, op.m > 0, op.n > 0 else { return }
+    try OpenBLAS.require()
     let a = ptr(op.a), b = ptr(op.b), c = ptr(op.c)
     parallelFor(batch.count, minimumChunk: 1) { range in
       for i in range {
@@ -177,6 +186,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     let tilesJ = (op.rows2 + tc - 1) / tc
     let total = tilesI * tilesJ
     guard total > 0 else { return }
+    try OpenBLAS.require()
     let a1 = ptr(op.a1), a2 = ptr(op.a2), g1 = ptr(op.g1), g2 = ptr(op.g2), out = ptr(op.out)
     let workers = min(CPUThreads.count, total)
     let run: (Int) -> Void = { w in

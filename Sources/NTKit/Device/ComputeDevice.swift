@@ -109,6 +109,11 @@ public struct NTKAccumulateOp<T: DeviceScalar> {
 /// through `write`/`read`.
 public protocol ComputeDevice: AnyObject, Sendable {
   var info: DeviceInfo { get }
+  /// `info.identifier` ("cpu", "opencl:0:1"), without the rest of `info`:
+  /// the CPU device names its OpenBLAS core in `info`, which loads OpenBLAS,
+  /// while a command that only needs the identifier (e.g. `ntk select` on
+  /// the fused path) should not.
+  var identifier: String { get }
   func supports(_ precision: Precision) -> Bool
   /// What the algorithms may ask of this device beyond the primitives below.
   var capabilities: DeviceCapabilities { get }
@@ -173,6 +178,10 @@ public protocol ComputeDevice: AnyObject, Sendable {
   /// A batch of GEMMs (default: one `gemm` per entry, see the extension);
   /// a requirement so that a backend's fused version is used through `any ComputeDevice`.
   func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws
+}
+
+extension ComputeDevice {
+  public var identifier: String { info.identifier }
 }
 
 extension ComputeDevice {

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 
 /// Floating-point precision of a computation: float32 (default) or float64.
 public enum Precision: String, Sendable, CaseIterable {
@@ -31,7 +31,7 @@ extension Float: DeviceScalar {
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
   ) {
-    cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
+    ntk_cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
   public var float: Float { self }
@@ -49,7 +49,7 @@ extension Double: DeviceScalar {
     _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
     _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int
   ) {
-    cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
+    ntk_cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
   public var float: Float { Float(self) }

@@ -139,8 +139,8 @@ public enum DeviceSelector {
       return try body(device)
     } catch {
       guard let warn, device !== fallback, isRecoverable(error) else { throw error }
-      warn("warning: \(device.info.identifier) (\(device.info.name)) failed (\(firstLine(error))); "
-           + "rerunning on \(fallback.info.identifier)")
+      warn("warning: \(device.identifier) (\(device.info.name)) failed (\(firstLine(error))); "
+           + "rerunning on \(fallback.identifier)")
       return try body(fallback)
     }
   }

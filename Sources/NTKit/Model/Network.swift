@@ -92,11 +92,13 @@ public struct Network: Sendable, Equatable {
     guard !spec.layers.isEmpty else { throw fail("layers is empty") }
     let hint = "make the network smaller"
     // Every size below is overflow-checked and held against this machine's memory.
-    func checkedSize(_ factors: [Int], _ what: String) throws -> Int {
+    // `what` is built only for an error: `"\(spec.inputShape)"` describes an
+    // array by reflection, whose first use scans the binary's conformances.
+    func checkedSize(_ factors: [Int], _ what: @autoclosure () -> String) throws -> Int {
       guard let n = SizeCheck.product(factors) else {
-        throw fail("\(what) has \(factors.map(String.init).joined(separator: " × ")) values, which overflows")
+        throw fail("\(what()) has \(factors.map(String.init).joined(separator: " × ")) values, which overflows")
       }
-      do { try SizeCheck.require(SizeCheck.bytes(n, 4), for: "\(what) (\(n) float32 values)", hint: hint) } catch let e as NTKitError {
+      do { try SizeCheck.require(SizeCheck.bytes(n, 4), for: "\(what()) (\(n) float32 values)", hint: hint) } catch let e as NTKitError {
         throw fail(e.description)
       }
       return n

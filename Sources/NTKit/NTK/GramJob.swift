@@ -38,7 +38,7 @@ public enum GramJob {
       return report!
     case .f64:
       guard device.supports(.f64) else {
-        throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
+        throw NTKitError.invalidArgument("device \(device.identifier) has no float64 support; use --device cpu with --precision f64")
       }
       var out = [Double](repeating: 0, count: count)
       let report = try out.withUnsafeMutableBufferPointer {

@@ -131,7 +131,7 @@ public enum NTKGram {
                       tiles: schedule.tiles.count, flops: plan.flops(n1: n1, n2: n2, symmetric: symmetric),
                       seconds: monotonicSeconds() - start, temporaryBytes: memory.neededBytes + writer.packedBytes,
                       featureSeconds: store.seconds, mirrorSeconds: monotonicSeconds() - mirrorStart,
-                      device: device.info.identifier)
+                      device: device.identifier)
   }
 
   /// Copies the upper block triangle to the lower one: out[j, i] = out[i, j]

@@ -81,7 +81,6 @@ final class FusedRNDBackend: RNDBackend {
        UnsafeMutablePointer<Float>.allocate(capacity: c * dd))
     }
     if case .tensor(let t) = request.pool { inMemory = t.data } else { inMemory = [] }
-    BLASThreads.useDefault()
     _ = CPUConfiguration.current  // NTKIT_ISA for the CFastMLP kernels
     // F(rows), once.
     let f = fRows, mm = m, base = rows.lowerBound

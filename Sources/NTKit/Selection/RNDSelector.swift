@@ -16,7 +16,9 @@ final class RNDSelector: StepSelector {
   let backend: RNDBackend
   /// Set when the pool is sharded over ranks.
   let comm: SelectionCollectives?
-  let modelHash: UInt64
+  /// The initial networks, for `modelHash` (computed only for a checkpoint).
+  private let model: RNDModel
+  var modelHash: UInt64 { model.hash }
   let initialPredictor: [Float]
   let parameterCount: Int
   let hyper: AdamHyper
@@ -51,7 +53,7 @@ final class RNDSelector: StepSelector {
     self.request = request
     self.backend = backend
     self.comm = comm
-    modelHash = model.hash
+    self.model = model
     initialPredictor = model.predictor.values
     parameterCount = model.network.parameterCount
     hyper = AdamHyper(learningRate: request.learningRate)

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 
 /// Eigenvalues of a symmetric matrix with the same bits on every x86-64 CPU
 /// and worker count (issue 12): a Householder reduction to tridiagonal form
@@ -22,7 +22,7 @@ enum FixedOrderTridiagonal {
     var d = [Double](repeating: 0, count: n)
     var e = [Double](repeating: 0, count: max(n - 1, 1))
     s.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, n: n, d: &d, e: &e) }
-    let info = LAPACKE_dsterf(Int32(n), &d, &e)
+    let info = ntk_LAPACKE_dsterf(Int32(n), &d, &e)
     return (d, info)
   }
 

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 
 /// Largest eigenvalues of a symmetric `N × N` matrix `A` without a full
 /// decomposition: the Lanczos method with full reorthogonalisation.
@@ -60,7 +60,7 @@ public enum Lanczos {
           while b < blocks {
             let start = b * block, count = min(block, n - start)
             for i in 0..<(count * n) { r[i] = Double(a[start * n + i]) }
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, r, blasint(n),
+            ntk_cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, r, blasint(n),
                         xp, 1, 0, yp + start, 1)
             b += workers
           }
@@ -78,7 +78,7 @@ public enum Lanczos {
       throw NTKitError.invalidArgument("Lanczos: expected an n×n matrix with n > 0, got n = \(n), \(a.count) values")
     }
     return try topEigenvalues(n: n, k: k, tolerance: tolerance) { x, y in
-      cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(n), 1, a.baseAddress!, blasint(n),
+      ntk_cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(n), 1, a.baseAddress!, blasint(n),
                   x.baseAddress!, 1, 0, y.baseAddress!, 1)
     }
   }
@@ -91,6 +91,7 @@ public enum Lanczos {
   ) throws -> Result {
     guard n > 0 else { throw NTKitError.invalidArgument("Lanczos: matrix size n must be positive, got \(n)") }
     guard (1...64).contains(k) else { throw NTKitError.invalidArgument("Lanczos: k must be in 1...64, got \(k)") }
+    try OpenBLAS.requireLAPACKE()  // dgemv/ddot/dnrm2 here, dstev for the Ritz values
     let k = min(k, n)
     let initial = min(n, max(2 * k + 20, 3 * k))
     let limit = min(n, max(maxDimension ?? max(500, 8 * k), initial))
@@ -158,8 +159,8 @@ public enum Lanczos {
     _ w: inout [Double], against basis: [Double], count: Int, n: Int, scratch h: inout [Double]
   ) {
     for _ in 0..<2 {
-      cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, basis, blasint(n), w, 1, 0, &h, 1)
-      cblas_dgemv(CblasRowMajor, CblasTrans, blasint(count), blasint(n), -1, basis, blasint(n), h, 1, 1, &w, 1)
+      ntk_cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(count), blasint(n), 1, basis, blasint(n), w, 1, 0, &h, 1)
+      ntk_cblas_dgemv(CblasRowMajor, CblasTrans, blasint(count), blasint(n), -1, basis, blasint(n), h, 1, 1, &w, 1)
     }
   }
 
@@ -170,16 +171,16 @@ public enum Lanczos {
     var d = alpha
     var e = Array(beta.prefix(m - 1)) + [0]
     var z = [Double](repeating: 0, count: m * m)
-    let info = LAPACKE_dstev(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), Int32(m), &d, &e, &z, Int32(m))
+    let info = ntk_LAPACKE_dstev(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), Int32(m), &d, &e, &z, Int32(m))
     guard info == 0 else { throw NTKitError.lapack(routine: "dstev", info: Int(info)) }
     return (d, Array(z[((m - 1) * m)...]))
   }
 
   private static func dot(_ x: [Double], _ y: [Double]) -> Double {
-    cblas_ddot(blasint(x.count), x, 1, y, 1)
+    ntk_cblas_ddot(blasint(x.count), x, 1, y, 1)
   }
 
-  private static func norm(_ x: [Double]) -> Double { cblas_dnrm2(blasint(x.count), x, 1) }
+  private static func norm(_ x: [Double]) -> Double { ntk_cblas_dnrm2(blasint(x.count), x, 1) }
 
   private static func scale(_ x: inout [Double], by s: Double) { for i in x.indices { x[i] *= s } }
 }

@@ -29,12 +29,12 @@ public enum StatsJob {
     var options = options
     options.mode = .trace
     _ = try GramJob.checkOutputFits(shape: [n, n], precision: precision)
-    var deviceName = device.info.identifier
+    var deviceName = device.identifier
     func gram<T: DeviceScalar>(_: T.Type) throws -> [T] {
       var k = [T](repeating: 0, count: n * n)
       let report = try DeviceSelector.withFallback(on: device, warn: fallback) { device in
         if T.self == Double.self && !device.supports(.f64) {
-          throw NTKitError.invalidArgument("device \(device.info.identifier) has no float64 support; use --device cpu with --precision f64")
+          throw NTKitError.invalidArgument("device \(device.identifier) has no float64 support; use --device cpu with --precision f64")
         }
         return try k.withUnsafeMutableBufferPointer {
           try NTKGram.compute(network: model.network, parameters: model.parameters, inputs1: inputs, device: device,

@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNTKitBLAS
 
 /// Full eigenvalue decomposition of a real symmetric `n × n` matrix.
 ///
@@ -46,6 +46,7 @@ public enum SymmetricEigen {
     guard count == n * n else {
       throw NTKitError.invalidArgument("eigenvalues: expected \(n)×\(n) = \(n * n) values, got \(count)")
     }
+    try OpenBLAS.requireLAPACKE()
     var s = [Double](repeating: 0, count: n * n)
     for i in 0..<n {
       for j in i..<n {
@@ -70,7 +71,7 @@ public enum SymmetricEigen {
     // dsyevd cannot poll: a signal during it removes the staged outputs and exits 130 at once.
     let info = Interrupt.unpollable { withBLASThreads(1) {
       FaultInjection.pause("lapack")
-      return       LAPACKE_dsyevd(
+      return       ntk_LAPACKE_dsyevd(
         LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")),
         Int32(n), &s, Int32(n), &w)
     } }

@@ -25,18 +25,19 @@ public enum SizeCheck {
   public static var machineMemory: Int { physicalMemoryBytes() }
 
   /// Throws `.invalidArgument` naming `what` when `bytes` (nil: overflowed)
-  /// exceeds the machine's memory, or `budget` when given.
-  public static func require(_ bytes: Int?, for what: String, budget: Int? = nil, hint: String = "") throws {
+  /// exceeds the machine's memory, or `budget` when given. `what` is built
+  /// only for the error (a spec's shapes are described by reflection).
+  public static func require(_ bytes: Int?, for what: @autoclosure () -> String, budget: Int? = nil, hint: String = "") throws {
     let memory = machineMemory
     let tail = hint.isEmpty ? "" : "; \(hint)"
     guard let bytes else {
-      throw NTKitError.invalidArgument("\(what) needs more than 8 EiB (the size overflows)\(tail)")
+      throw NTKitError.invalidArgument("\(what()) needs more than 8 EiB (the size overflows)\(tail)")
     }
     if memory > 0 && bytes > memory {
-      throw NTKitError.invalidArgument("\(what) needs \(formatBytes(bytes)) but this machine has \(formatBytes(memory)) of memory\(tail)")
+      throw NTKitError.invalidArgument("\(what()) needs \(formatBytes(bytes)) but this machine has \(formatBytes(memory)) of memory\(tail)")
     }
     if let budget, bytes > budget {
-      throw NTKitError.invalidArgument("\(what) needs \(formatBytes(bytes)) but --memory-budget is \(formatBytes(budget))\(tail)")
+      throw NTKitError.invalidArgument("\(what()) needs \(formatBytes(bytes)) but --memory-budget is \(formatBytes(budget))\(tail)")
     }
   }
 }

@@ -74,7 +74,7 @@ struct BenchCommand: ParsableCommand {
     let isaText = "\(config.instructionSet.rawValue) (CPU kernels; NTKIT_ISA caps it, widest here \(CPUInstructionSet.widestSupported.rawValue)), \(config.threads) threads"
     let fastMathText = cl.map { $0.options.fastRelaxedMath ? "on" : "off" } ?? "n/a (no OpenCL kernels)"
     if !json {
-      print("device: \(dev.info.identifier) (\(dev.info.name)); \(dev.info.detail)")
+      print("device: \(dev.identifier) (\(dev.info.name)); \(dev.info.detail)")
       print("fast-relaxed-math: \(fastMathText)")
       print("isa: \(isaText)")
       print("peak: " + (peak.map { "\(format($0.gflops, "%.1f")) GFLOP/s float32 (\($0.source))" } ?? "unknown"))
@@ -83,7 +83,7 @@ struct BenchCommand: ParsableCommand {
             + (peak.map { ", \(format(100 * gemm.gflops / $0.gflops, "%.1f"))% of peak" } ?? ""))
       if let cpuGemm {
         print("sgemm \(cpuGemm.n)³ on cpu (OpenBLAS, same run): \(format(cpuGemm.gflops, "%.1f")) GFLOP/s; "
-              + "\(dev.info.identifier)/cpu = \(format(gemm.gflops / cpuGemm.gflops, "%.3f"))")
+              + "\(dev.identifier)/cpu = \(format(gemm.gflops / cpuGemm.gflops, "%.3f"))")
       }
       print("net          N       P       seconds   entries/s   GFLOP/s  % of sgemm  "
             + (peak != nil ? "% of peak  " : "") + (baseline != nil ? "cpu s     cpu GFLOP/s  ratio   " : "")
@@ -120,7 +120,7 @@ struct BenchCommand: ParsableCommand {
       }
       var fields: [(String, JSONValue)] = [
         ("ntkit_version", .string(NTKitVersion.string)),
-        ("device", .string(dev.info.identifier)), ("device_name", .string(dev.info.name)),
+        ("device", .string(dev.identifier)), ("device_name", .string(dev.info.name)),
         ("fast_relaxed_math", cl.map { .bool($0.options.fastRelaxedMath) } ?? .null),
         ("isa", .string(config.instructionSet.rawValue)), ("threads", .number(Double(config.threads))),
         ("peak", peak.map { .object([("gflops", .number($0.gflops)), ("source", .string($0.source))]) } ?? .null),
@@ -152,7 +152,7 @@ extension BenchCommand {
       return v
     }
     let peak = try NTKBench.sgemm(device: dev, n: quick ? min(gemmSize, 1024) : gemmSize)
-    if !json { print("device: \(dev.info.identifier) (\(dev.info.name)); sgemm \(peak.n)³: \(format(peak.gflops, "%.1f")) GFLOP/s") }
+    if !json { print("device: \(dev.identifier) (\(dev.info.name)); sgemm \(peak.n)³: \(format(peak.gflops, "%.1f")) GFLOP/s") }
     // 50 of 1000, whole process: `ntk select` on a float32 .npy pool, as a user runs it.
     let dir = "/tmp/ntk-rnd-bench-\(getpid())"
     mkdir(dir, 0o755)
@@ -164,7 +164,7 @@ extension BenchCommand {
     try NPY.write("\(dir)/pool.npy", tensor: poolTensor)
     try AtomicFile.write("\(dir)/model.json", text: RNDBench.peerModel().json.serialized(pretty: true))
     let args = ["select", "--pool", "\(dir)/pool.npy", "--size", "50", "--model", "\(dir)/model.json",
-                "--out", "\(dir)/idx.npy", "--device", dev.info.identifier]
+                "--out", "\(dir)/idx.npy", "--device", dev.identifier]
     var wholeBest = Double.infinity
     for _ in 0..<max(5, repeats) { wholeBest = min(wholeBest, try timeSelf(args)) }
     let inProcess = try RNDBench.select(poolSize: 1000, size: 50, device: dev, repeats: max(5, repeats))
@@ -199,7 +199,7 @@ extension BenchCommand {
     if !json { print("GEMM-bound: the evaluation's forward FLOPs (2·Σ fan-in·fan-out per pool point) at this run's sgemm rate") }
     if json {
       print(JSONValue.object([
-        ("ntkit_version", .string(NTKitVersion.string)), ("device", .string(dev.info.identifier)),
+        ("ntkit_version", .string(NTKitVersion.string)), ("device", .string(dev.identifier)),
         ("sgemm", .object([("n", .number(Double(peak.n))), ("gflops", .number(peak.gflops))])),
         ("select_50_of_1000", .object([("whole_process_seconds", .number(wholeBest)), ("in_process_seconds", .number(inProcess.seconds)),
                                        ("evaluation_seconds", .number(inProcess.evaluationSeconds)),

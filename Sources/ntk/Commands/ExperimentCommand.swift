@@ -168,7 +168,7 @@ struct CorrelateCommand: ParsableCommand {
     let device = try options.prepare(&settings, runs: runs)
     let jobs = settings.jobs
     stderrLine("correlate: \(data.name), \(runs) runs, sizes \(range.lowerBound)–\(range.upperBound), "
-      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
+      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.identifier)")
     let result = try withRunProgress("correlate") { update in
       try CorrelateExperiment.run(data: data, settings: settings, device: device,
                                   isCancelled: { Interrupt.isRequested }, progress: update)
@@ -285,7 +285,7 @@ struct CompareCommand: ParsableCommand {
     let total = settings.sizes.count * settings.methods.count * runs
     stderrLine("compare: \(data.name), sizes \(settings.sizes.sorted().map(String.init).joined(separator: ",")), "
       + "methods \(settings.methods.map(\.rawValue).joined(separator: ",")), R = \(runs) (\(total) runs), "
-      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.info.identifier)")
+      + "\(settings.epochs) epochs, \(spec.parameterization.rawValue) parameterization, \(jobs) jobs on \(device.identifier)")
     let result = try withRunProgress("compare") { update in
       try CompareExperiment.run(data: data, settings: settings, device: device,
                                 isCancelled: { Interrupt.isRequested }, progress: update)
@@ -313,9 +313,7 @@ func pm(_ m: MeanSE) -> String {
 extension String {
   /// printf-style formatting of one Double (Foundation-free).
   init(format2 f: String, _ x: Double) {
-    var buffer = [CChar](repeating: 0, count: 64)
-    _ = withVaList([x]) { vsnprintf(&buffer, 64, f, $0) }
-    self = String(cString: buffer)
+    self = format(x, f)
   }
 
   func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }

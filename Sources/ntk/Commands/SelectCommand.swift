@@ -102,7 +102,7 @@ struct SelectCommand: ParsableCommand {
       }
       throw error
     }
-    try finish(result, source: source, deviceName: dev.info.identifier, started: started)
+    try finish(result, source: source, deviceName: dev.identifier, started: started)
   }
 
   /// The request these flags describe, for `source` (shared with `ntk-mpi select`).
@@ -140,7 +140,7 @@ struct SelectCommand: ParsableCommand {
       // RND's target and predictor: --model or the default net, in their parameterization.
       let spec = result.method == .rnd
         ? ((try? model.map(ModelSpec.load)) ?? SelectionRequest.defaultModel(features: source.rowLength)) : nil
-      print(JSONValue.object(provenanceFields(seed: seed) + [
+      stdoutLine(JSONValue.object(provenanceFields(seed: seed) + [
         ("model", model.map { .string($0) } ?? .null),
         ("parameterization", spec.map { .string($0.parameterization.rawValue) } ?? .null), ("target_weights", targetWeights.map { .string($0) } ?? .null),
         ("predictor_weights", predictorWeights.map { .string($0) } ?? .null),
@@ -155,7 +155,7 @@ struct SelectCommand: ParsableCommand {
       if result.method == .rnd { line += " (evaluation \(format(evaluation, "%.3f")) s, retraining \(format(training, "%.3f")) s)" }
       if result.resumedSteps > 0 { line += "; resumed after \(result.resumedSteps) steps" }
       if let reason = result.stopReason { line += "; stopped early: \(reason)" }
-      print(line)
+      stdoutLine(line)
     }
   }
 

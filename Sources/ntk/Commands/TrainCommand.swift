@@ -89,7 +89,7 @@ struct TrainCommand: ParsableCommand {
       print(JSONValue.object(provenanceFields(loaded, weights: weights, seed: seed) + [
         ("out", .string(out)), ("loss", .string(y.loss.rawValue)), ("epochs", .number(Double(epochs))),
         ("train_rows", .number(Double(x.rows))), ("indices", indices.map { .string($0) } ?? .null),
-        ("eval_every", .number(Double(evalEvery))), ("device", .string(dev.info.identifier)),
+        ("eval_every", .number(Double(evalEvery))), ("device", .string(dev.identifier)),
         ("final_train_loss", num(finalTrain)), ("min_test_loss", num(history.minTestLoss)),
         ("min_test_loss_epoch", num(history.minTestLossEpoch.map(Double.init))),
         ("final_test_loss", num(history.finalTestLoss)), ("final_test_accuracy", num(history.finalTestAccuracy)),
