@@ -11,42 +11,26 @@
 
 enum { NTK_SCAN_BLOCK = 4096 };
 
-long ntk_first_nonfinite_f32(const float *values, size_t n) {
-  const uint32_t exponent = 0x7F800000u;
-  for (size_t lo = 0; lo < n; lo += NTK_SCAN_BLOCK) {
-    size_t hi = n - lo < NTK_SCAN_BLOCK ? n : lo + NTK_SCAN_BLOCK;
-    uint32_t flagged = 0;
-    for (size_t k = lo; k < hi; k++) {
-      uint32_t bits;
-      memcpy(&bits, values + k, sizeof bits);
-      flagged |= (uint32_t)((bits & exponent) == exponent);
-    }
-    if (!flagged) continue;
-    for (size_t k = lo; k < hi; k++) {
-      uint32_t bits;
-      memcpy(&bits, values + k, sizeof bits);
-      if ((bits & exponent) == exponent) return (long)k;
-    }
+// One scan per element type: BITS the same-width unsigned integer, EXPONENT its exponent mask.
+#define FIRST_NONFINITE(NAME, TYPE, BITS, EXPONENT)                   \
+  long NAME(const TYPE *values, size_t n) {                           \
+    for (size_t lo = 0; lo < n; lo += NTK_SCAN_BLOCK) {               \
+      size_t hi = n - lo < NTK_SCAN_BLOCK ? n : lo + NTK_SCAN_BLOCK;  \
+      BITS flagged = 0;                                               \
+      for (size_t k = lo; k < hi; k++) {                              \
+        BITS bits;                                                    \
+        memcpy(&bits, values + k, sizeof bits);                       \
+        flagged |= (BITS)((bits & (EXPONENT)) == (EXPONENT));         \
+      }                                                               \
+      if (!flagged) continue;                                         \
+      for (size_t k = lo; k < hi; k++) {                              \
+        BITS bits;                                                    \
+        memcpy(&bits, values + k, sizeof bits);                       \
+        if ((bits & (EXPONENT)) == (EXPONENT)) return (long)k;        \
+      }                                                               \
+    }                                                                 \
+    return -1;                                                        \
   }
-  return -1;
-}
 
-long ntk_first_nonfinite_f64(const double *values, size_t n) {
-  const uint64_t exponent = 0x7FF0000000000000ull;
-  for (size_t lo = 0; lo < n; lo += NTK_SCAN_BLOCK) {
-    size_t hi = n - lo < NTK_SCAN_BLOCK ? n : lo + NTK_SCAN_BLOCK;
-    uint64_t flagged = 0;
-    for (size_t k = lo; k < hi; k++) {
-      uint64_t bits;
-      memcpy(&bits, values + k, sizeof bits);
-      flagged |= (uint64_t)((bits & exponent) == exponent);
-    }
-    if (!flagged) continue;
-    for (size_t k = lo; k < hi; k++) {
-      uint64_t bits;
-      memcpy(&bits, values + k, sizeof bits);
-      if ((bits & exponent) == exponent) return (long)k;
-    }
-  }
-  return -1;
-}
+FIRST_NONFINITE(ntk_first_nonfinite_f32, float, uint32_t, 0x7F800000u)
+FIRST_NONFINITE(ntk_first_nonfinite_f64, double, uint64_t, 0x7FF0000000000000ull)
