@@ -76,6 +76,53 @@ public struct GemmOp<T: DeviceScalar> {
   public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
+/// `C = alpha·A·Aᵀ + beta·C` for a symmetric n × n result, row-major: A is
+/// n × k (row stride `lda`), C has row stride `ldc`. Only the upper triangle
+/// (j ≥ i) is specified: a device may leave the strict lower triangle alone
+/// (the CPU's `?syrk`) or compute it too (a plain GEMM); callers mirror.
+public struct SyrkOp<T: DeviceScalar> {
+  public var n: Int, k: Int
+  public var alpha: T = 1, beta: T = 0
+  public var a: BufferView<T>, lda: Int
+  public var c: BufferView<T>, ldc: Int
+
+  public init(n: Int, k: Int, alpha: T = 1, a: BufferView<T>, lda: Int, beta: T = 0, c: BufferView<T>, ldc: Int) {
+    self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+    self.a = a; self.lda = lda; self.c = c; self.ldc = ldc
+  }
+
+  /// FLOPs of the upper triangle with its diagonal.
+  public var flops: Double { Double(n) * Double(n + 1) * Double(k) }
+
+  /// The same product as a GEMM over the whole n × n result.
+  public var asGemm: GemmOp<T> {
+    GemmOp(transB: true, m: n, n: n, k: k, alpha: alpha, a: a, lda: lda, b: a, ldb: lda, beta: beta, c: c, ldc: ldc)
+  }
+}
+
+/// The cotangents of a conv layer's output, `[n, m, positions, channels]`
+/// (one block per network output a), regrouped by position,
+/// `[n, positions, m, channels]`, so that one product per sample covers all
+/// m outputs; optionally with their sums over positions (the bias part of
+/// the Jacobian), `sums[i·ldSums + a·channels + c] = scale·Σ_p G[i, a, p, c]`.
+public struct CotangentInterleaveOp<T: DeviceScalar> {
+  public var n: Int, m: Int, positions: Int, channels: Int
+  public var source: BufferView<T>
+  /// n × positions × m × channels (must not overlap `source`).
+  public var destination: BufferView<T>
+  /// Where the sums go (nil: none), row stride `ldSums` per sample.
+  public var sums: BufferView<T>?
+  public var ldSums: Int
+  public var scale: T
+
+  public init(n: Int, m: Int, positions: Int, channels: Int, source: BufferView<T>, destination: BufferView<T>,
+              sums: BufferView<T>? = nil, ldSums: Int = 0, scale: T = 1) {
+    self.n = n; self.m = m; self.positions = positions; self.channels = channels
+    self.source = source; self.destination = destination
+    self.sums = sums; self.ldSums = ldSums; self.scale = scale
+  }
+}
+
 /// The structured-NTK accumulation of one dense layer into one output tile:
 ///
 ///     out[(i·mult + a), (j·mult + b)] += (scaleA · (A1 A2ᵀ)[i, j] + c) · (G1 G2ᵀ)[(i·mult + a), (j·mult + b)]
@@ -173,6 +220,10 @@ public protocol ComputeDevice: AnyObject, Sendable {
   /// A batch of GEMMs (default: one `gemm` per entry, see the extension);
   /// a requirement so that a backend's fused version is used through `any ComputeDevice`.
   func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws
+  /// The upper triangle of a symmetric product (default: the whole GEMM, see the extension).
+  func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws
+  /// Regroups conv-layer cotangents by position, with their sums over positions (see `CotangentInterleaveOp`).
+  func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws
 }
 
 extension ComputeDevice {
@@ -257,4 +308,10 @@ extension ComputeDevice {
       try gemm(op)
     }
   }
+}
+
+extension ComputeDevice {
+  /// Default: the whole n × n product as one GEMM (the lower triangle is then
+  /// computed too, which `SyrkOp` allows).
+  public func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws { try gemm(op.asGemm) }
 }

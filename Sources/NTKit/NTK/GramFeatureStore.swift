@@ -130,6 +130,10 @@ final class GramFeatureStore<T: DeviceScalar> {
           } else {
             try device.copy(g, to: base.advanced(by: capacity * fi + s * m * fo), count: n * m * fo)
           }
+        case .explicit where mode == .trace:
+          // One row of M·P features per sample, in `traceFeatures`' order (a dot product needs only the same order).
+          try propagator.traceFeatures(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
+                                       ld: l.featureWidth)
         case .explicit:
           try propagator.jacobianBlock(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
                                        ld: a.parameterCount)

@@ -1,0 +1,73 @@
+import CNTKitCPU
+
+/// The conv-net backward loops of `ntkit_conv_backward.c` (col2im, average-
+/// pool backward, cotangent regrouping), dispatched by scalar type and split
+/// over the samples on all cores. Each overwrites its output (no memset).
+enum CPUConvLoops {
+  /// Samples per chunk of a parallel loop whose samples each move `valuesPerSample` values.
+  static func chunk(_ valuesPerSample: Int) -> Int { max(1, 65536 / max(valuesPerSample, 1)) }
+
+  static func col2im<T: DeviceScalar>(_ g: ConvGeometry, cols: UnsafePointer<T>, image: UnsafeMutablePointer<T>, n: Int) {
+    let patchValues = g.positions * g.patch
+    parallelFor(n, minimumChunk: chunk(patchValues)) { range in
+      let s = range.lowerBound, count = range.count
+      if T.self == Float.self {
+        ntk_col2im_f32(f32(cols + s * patchValues), f32(image + s * g.inputSize), count, c32(g.inH), c32(g.inW),
+                       c32(g.inC), c32(g.kh), c32(g.kw), c32(g.sh), c32(g.sw), c32(g.padTop), c32(g.padLeft),
+                       c32(g.outH), c32(g.outW))
+      } else {
+        ntk_col2im_f64(f64(cols + s * patchValues), f64(image + s * g.inputSize), count, c32(g.inH), c32(g.inW),
+                       c32(g.inC), c32(g.kh), c32(g.kw), c32(g.sh), c32(g.sw), c32(g.padTop), c32(g.padLeft),
+                       c32(g.outH), c32(g.outW))
+      }
+    }
+  }
+
+  static func avgPoolBackward<T: DeviceScalar>(_ p: PoolGeometry, pooled: UnsafePointer<T>, image: UnsafeMutablePointer<T>,
+                                               n: Int) {
+    parallelFor(n, minimumChunk: chunk(p.inputSize)) { range in
+      let s = range.lowerBound, count = range.count
+      if T.self == Float.self {
+        ntk_avgpool_backward_f32(f32(pooled + s * p.outputSize), f32(image + s * p.inputSize), count, c32(p.inH),
+                                 c32(p.inW), c32(p.channels), c32(p.wh), c32(p.ww), c32(p.sh), c32(p.sw),
+                                 c32(p.outH), c32(p.outW))
+      } else {
+        ntk_avgpool_backward_f64(f64(pooled + s * p.outputSize), f64(image + s * p.inputSize), count, c32(p.inH),
+                                 c32(p.inW), c32(p.channels), c32(p.wh), c32(p.ww), c32(p.sh), c32(p.sw),
+                                 c32(p.outH), c32(p.outW))
+      }
+    }
+  }
+
+  static func interleave<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>, source: UnsafePointer<T>,
+                                          destination: UnsafeMutablePointer<T>, sums: UnsafeMutablePointer<T>?) {
+    let perSample = op.m * op.positions * op.channels
+    parallelFor(op.n, minimumChunk: chunk(perSample)) { range in
+      let s = range.lowerBound
+      let sumsHere = sums.map { $0 + s * op.ldSums }
+      if T.self == Float.self {
+        ntk_interleave_cotangents_f32(f32(source + s * perSample), f32(destination + s * perSample),
+                                      sumsHere.map { f32($0) }, op.ldSums, op.scale.float, range.count, op.m,
+                                      op.positions, op.channels)
+      } else {
+        ntk_interleave_cotangents_f64(f64(source + s * perSample), f64(destination + s * perSample),
+                                      sumsHere.map { f64($0) }, op.ldSums, op.scale.double, range.count, op.m,
+                                      op.positions, op.channels)
+      }
+    }
+  }
+
+  @inline(__always) private static func c32(_ v: Int) -> Int32 { Int32(clamping: v) }
+  @inline(__always) private static func f32<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+  }
+  @inline(__always) private static func f32<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+  }
+  @inline(__always) private static func f64<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Double> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
+  }
+  @inline(__always) private static func f64<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Double> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
+  }
+}
