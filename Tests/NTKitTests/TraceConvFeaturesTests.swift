@@ -12,22 +12,22 @@ final class TraceConvFeaturesTests: XCTestCase {
   typealias Net = NTKPropertyTests.Net
 
   static let withBias = try! NTKPropertyTests.makeNet("conv bias", ModelSpec(inputShape: [7, 7, 2], layers: [
-    .conv2d(filters: 5, kernel: [3, 3], stride: [1, 1], padding: .valid, bias: true, wStd: 1.1, bStd: 0.5),
+    .conv2d(filters: 5, kernel: [3, 3], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
     .activation(.relu), .avgpool2d(window: [2, 2], stride: [2, 2]),
     .conv2d(filters: 4, kernel: [2, 2], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
     .activation(.relu), .flatten, .dense(6), .activation(.relu), .dense(3),
   ]), seed: 21)
 
   static let noBias = try! NTKPropertyTests.makeNet("conv no bias", ModelSpec(inputShape: [6, 6, 1], parameterization: .ntk, layers: [
-    .conv2d(filters: 3, kernel: [3, 3], stride: [1, 1], padding: .same, bias: false, wStd: 1.3, bStd: 0),
+    .conv2d(filters: 3, kernel: [3, 3], stride: [1, 1], padding: .same, bias: false, wStd: 1.3, bStd: 1),
     .activation(.tanh), .avgpool2d(window: [2, 2], stride: [2, 2]),
-    .conv2d(filters: 4, kernel: [2, 2], stride: [1, 1], padding: .valid, bias: false, wStd: 1, bStd: 0),
+    .conv2d(filters: 4, kernel: [2, 2], stride: [1, 1], padding: .valid, bias: false, wStd: 1, bStd: 1),
     .activation(.softplus), .flatten, .dense(4, bias: false),
   ]), seed: 22)
 
   /// Stride 2 with "same" padding, an overlapping pool (window 3, stride 2), the first conv without bias.
   static let strided = try! NTKPropertyTests.makeNet("conv stride 2 same", ModelSpec(inputShape: [9, 8, 3], parameterization: .ntk, layers: [
-    .conv2d(filters: 4, kernel: [3, 2], stride: [2, 2], padding: .same, bias: false, wStd: 1.2, bStd: 0),
+    .conv2d(filters: 4, kernel: [3, 2], stride: [2, 2], padding: .same, bias: false, wStd: 1.2, bStd: 1),
     .activation(.gelu), .avgpool2d(window: [3, 2], stride: [1, 2]),
     .conv2d(filters: 5, kernel: [2, 2], stride: [2, 1], padding: .same, bias: true, wStd: 1, bStd: 0.7),
     .activation(.tanh), .flatten, .dense(2),

@@ -1,5 +1,6 @@
 import Dispatch
 import COpenBLAS
+import CNTKitCPU
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,6 +48,20 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   public func preferredGramTile(samples: Int, fused: Bool) -> Int {
     fused ? min(4096, max(1024, samples / 8 / 256 * 256)) : 1024
   }
+
+  /// Batches whose propagation buffers stay within `propagationCacheBytes`
+  /// (the backward pass of a conv net carries M cotangents per sample and
+  /// makes several passes over them: from cache rather than from memory),
+  /// at least 8 samples (whole cores' worth of work per call), at most 256.
+  public func preferredPropagationBatch(bytesPerSample: Int) -> Int {
+    max(8, min(256, CPUDevice.propagationCacheBytes / max(bytesPerSample, 1)))
+  }
+
+  /// About the last-level cache of a server core complex (32 MiB).
+  static let propagationCacheBytes: Int = {
+    if let v = getenv("NTKIT_PROP_CACHE_MB"), let mb = Int(String(cString: v)) { return mb << 20 }
+    return 32 << 20
+  }()
 
   // MARK: Memory
 
@@ -463,6 +478,9 @@ final class HostStorage<T>: @unchecked Sendable {
       throw NTKitError.memoryBudget(needed: count * MemoryLayout<T>.stride, budget: physicalMemoryBytes(),
                                     hint: "the host ran out of memory; use fewer samples")
     }
+    // Transparent huge pages for large buffers (Gram features, propagation
+    // buffers): fewer page faults on first touch (no effect under 4 MiB).
+    ntk_advise_huge_pages(raw, count * MemoryLayout<T>.stride)
     pointer = raw.bindMemory(to: T.self, capacity: count)
   }
   deinit { free(pointer) }

@@ -168,6 +168,10 @@ public protocol ComputeDevice: AnyObject, Sendable {
   /// samples with all features resident; `fused`: the tiles go through the
   /// fused host kernel (float32, trace mode).
   func preferredGramTile(samples: Int, fused: Bool) -> Int
+  /// Samples per forward/backward batch of a Gram's features this device
+  /// prefers when each sample needs `bytesPerSample` bytes of propagation
+  /// buffers (default 256; the memory budget may lower it further).
+  func preferredPropagationBatch(bytesPerSample: Int) -> Int
 
   // MARK: Memory
   /// A zero-filled buffer.
@@ -308,6 +312,11 @@ extension ComputeDevice {
       try gemm(op)
     }
   }
+}
+
+extension ComputeDevice {
+  /// Default: 256 samples, launches large enough to fill a device.
+  public func preferredPropagationBatch(bytesPerSample: Int) -> Int { 256 }
 }
 
 extension ComputeDevice {

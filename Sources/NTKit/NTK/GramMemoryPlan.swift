@@ -30,15 +30,19 @@ public struct GramMemoryPlan: Sendable, Equatable {
     public var forcedBlock: Int?
     /// Recompute features per block even when they would fit.
     public var forceStreaming: Bool
+    /// The device's propagation batch (`preferredPropagationBatch`), at most 256.
+    public var preferredPropagationBatch: Int
 
     public init(n1: Int, n2: Int, sameSet: Bool, budget: Int, featureBytesPerSample: Int,
                 propagatorBytesPerSample: Int, scratchBytes: Int, tileBytesPerPair: Int,
-                preferredBlock: Int = 1024, forcedBlock: Int? = nil, forceStreaming: Bool = false) {
+                preferredBlock: Int = 1024, forcedBlock: Int? = nil, forceStreaming: Bool = false,
+                preferredPropagationBatch: Int = 256) {
       self.n1 = n1; self.n2 = n2; self.sameSet = sameSet; self.budget = budget
       self.featureBytesPerSample = featureBytesPerSample
       self.propagatorBytesPerSample = propagatorBytesPerSample
       self.scratchBytes = scratchBytes; self.tileBytesPerPair = tileBytesPerPair
       self.preferredBlock = preferredBlock; self.forcedBlock = forcedBlock; self.forceStreaming = forceStreaming
+      self.preferredPropagationBatch = preferredPropagationBatch
     }
   }
 
@@ -59,9 +63,11 @@ public struct GramMemoryPlan: Sendable, Equatable {
   /// it would take (blocks of a few samples) when even that does not fit.
   public init(_ r: Request) throws {
     precondition(r.n1 > 0 && r.n2 > 0, "GramMemoryPlan: sample counts must be positive")
-    // Propagation blocks: up to 256 samples, within an eighth of the budget
-    // (a conv net carries M cotangents per sample through every layer).
-    propagationBatch = max(1, min(max(r.n1, r.n2), 256, r.budget / 8 / max(r.propagatorBytesPerSample, 1)))
+    // Propagation blocks: up to 256 samples (or the device's preference),
+    // within an eighth of the budget (a conv net carries M cotangents per
+    // sample through every layer).
+    propagationBatch = max(1, min(max(r.n1, r.n2), 256, r.preferredPropagationBatch,
+                                  r.budget / 8 / max(r.propagatorBytesPerSample, 1)))
     let fixed = r.propagatorBytesPerSample * propagationBatch + r.scratchBytes
     let allSamples = r.sameSet ? r.n1 : r.n1 + r.n2
     func tileBytes(_ b: Int) -> Int { b * b * r.tileBytesPerPair }
