@@ -1,6 +1,5 @@
 import Dispatch
 import COpenBLAS
-import CNTKitCPU
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -478,9 +477,6 @@ final class HostStorage<T>: @unchecked Sendable {
       throw NTKitError.memoryBudget(needed: count * MemoryLayout<T>.stride, budget: physicalMemoryBytes(),
                                     hint: "the host ran out of memory; use fewer samples")
     }
-    // Transparent huge pages for large buffers (Gram features, propagation
-    // buffers): fewer page faults on first touch (no effect under 4 MiB).
-    ntk_advise_huge_pages(raw, count * MemoryLayout<T>.stride)
     pointer = raw.bindMemory(to: T.self, capacity: count)
   }
   deinit { free(pointer) }
