@@ -57,6 +57,18 @@ enum CPUConvLoops {
     }
   }
 
+  /// `ConvFeaturesOp` in float32 (outC a multiple of 16), split over the samples.
+  static func traceFeatures(_ op: ConvFeaturesOp<Float>, patches: UnsafeMutablePointer<Float>,
+                            cotangent: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    let perSample = op.m * op.positions * op.outC
+    parallelFor(op.n, minimumChunk: 1) { range in
+      let s = range.lowerBound
+      ntk_conv_trace_features_f32(patches + s * op.positions * op.patch, cotangent + s * perSample, out + s * op.ld,
+                                  op.ld, range.count, op.positions, op.patch, op.m, op.outC, op.weightScale,
+                                  op.hasBias ? 1 : 0, op.biasScale)
+    }
+  }
+
   @inline(__always) private static func c32(_ v: Int) -> Int32 { Int32(clamping: v) }
   @inline(__always) private static func f32<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
     UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
@@ -70,4 +82,9 @@ enum CPUConvLoops {
   @inline(__always) private static func f64<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Double> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
   }
+}
+
+extension UnsafeMutablePointer {
+  /// The same memory as float32 (callers check that the scalar type is Float).
+  var f32: UnsafeMutablePointer<Float> { UnsafeMutableRawPointer(self).assumingMemoryBound(to: Float.self) }
 }

@@ -361,6 +361,17 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     CPUConvLoops.avgPoolBackward(p, pooled: ptr(output), image: ptr(input), n: n)
   }
 
+  /// Float32 with whole 16-channel strips: the C kernel of
+  /// `ntkit_conv_features.c` (one pass over each sample's cotangents, split
+  /// over the samples); otherwise regrouping and products (the default).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    guard T.self == Float.self, op.outC % 16 == 0, op.n > 0 else { return try convTraceFeaturesByProducts(op) }
+    CPUConvLoops.traceFeatures(unsafeBitCast(op, to: ConvFeaturesOp<Float>.self), patches: ptr(op.patches).f32,
+                               cotangent: ptr(op.cotangent).f32, out: ptr(op.out).f32)
+  }
+
   @_specialize(where T == Float)
   @_specialize(where T == Double)
   public func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws {

@@ -100,6 +100,32 @@ public struct SyrkOp<T: DeviceScalar> {
   }
 }
 
+/// Trace-mode Jacobian features of an affine layer for n samples, all m
+/// network outputs at once (see `Propagator.traceFeatures`): per sample
+/// (row stride `ld`), the kernel part [patch][m][outC] then, with a bias,
+/// [m][outC]:
+///
+///     out[k·m·outC + a·outC + c] = weightScale · Σ_p patches[p, k] · cotangent[a, p, c]
+///     out[patch·m·outC + a·outC + c] = biasScale · Σ_p cotangent[a, p, c]
+///
+/// patches: n × positions × patch; cotangent: n × m × positions × outC;
+/// scratch: n × positions × m × outC values the device may overwrite.
+public struct ConvFeaturesOp<T: DeviceScalar> {
+  public var n: Int, m: Int, positions: Int, patch: Int, outC: Int
+  public var patches: BufferView<T>, cotangent: BufferView<T>, scratch: BufferView<T>
+  public var out: BufferView<T>, ld: Int
+  public var weightScale: T, biasScale: T
+  public var hasBias: Bool
+
+  public init(n: Int, m: Int, positions: Int, patch: Int, outC: Int, patches: BufferView<T>,
+              cotangent: BufferView<T>, scratch: BufferView<T>, out: BufferView<T>, ld: Int,
+              weightScale: T, biasScale: T, hasBias: Bool) {
+    self.n = n; self.m = m; self.positions = positions; self.patch = patch; self.outC = outC
+    self.patches = patches; self.cotangent = cotangent; self.scratch = scratch; self.out = out; self.ld = ld
+    self.weightScale = weightScale; self.biasScale = biasScale; self.hasBias = hasBias
+  }
+}
+
 /// The cotangents of a conv layer's output, `[n, m, positions, channels]`
 /// (one block per network output a), regrouped by position,
 /// `[n, positions, m, channels]`, so that one product per sample covers all
@@ -228,6 +254,8 @@ public protocol ComputeDevice: AnyObject, Sendable {
   func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws
   /// Regroups conv-layer cotangents by position, with their sums over positions (see `CotangentInterleaveOp`).
   func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws
+  /// Trace-mode features of an affine layer (default: `convTraceFeaturesByProducts`).
+  func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws
 }
 
 extension ComputeDevice {
@@ -311,6 +339,26 @@ extension ComputeDevice {
       op.c = batch.op.c.advanced(by: i * batch.strideC)
       try gemm(op)
     }
+  }
+}
+
+extension ComputeDevice {
+  /// Default: the cotangents regrouped by position (with their sums for the
+  /// bias), then one product per sample, (patch × pos)·(pos × m·outC).
+  public func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    try convTraceFeaturesByProducts(op)
+  }
+
+  /// `convTraceFeatures` from the primitives `interleaveCotangents` and `gemmBatched`.
+  public func convTraceFeaturesByProducts<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    let width = op.m * op.outC
+    try interleaveCotangents(CotangentInterleaveOp(
+      n: op.n, m: op.m, positions: op.positions, channels: op.outC, source: op.cotangent, destination: op.scratch,
+      sums: op.hasBias ? op.out.advanced(by: op.patch * width) : nil, ldSums: op.ld, scale: op.biasScale))
+    try gemmBatched(BatchedGemmOp(
+      op: GemmOp(transA: true, m: op.patch, n: width, k: op.positions, alpha: op.weightScale,
+                 a: op.patches, lda: op.patch, b: op.scratch, ldb: width, beta: 0, c: op.out, ldc: width),
+      count: op.n, strideA: op.positions * op.patch, strideB: op.positions * width, strideC: op.ld))
   }
 }
 

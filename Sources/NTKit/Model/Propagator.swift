@@ -199,10 +199,10 @@ final class Propagator<T: DeviceScalar> {
 
   /// Trace-mode features of affine layer k: per sample the m·P values of
   /// `jacobianBlock`, in another order — kernel part [patch][m][outC], then
-  /// bias [m][outC] — from one product per sample covering all m outputs
-  /// instead of m small ones: the cotangent [m][pos][outC] is regrouped to
-  /// [pos][m·outC] (`interleaveCotangents`, which also sums it over positions
-  /// for the bias), then (patch × pos)·(pos × m·outC).
+  /// bias [m][outC] — computed for all m outputs at once
+  /// (`ComputeDevice.convTraceFeatures`: one product per sample over the
+  /// regrouped cotangents [pos][m·outC], or the CPU's own kernel) instead
+  /// of m small products per sample.
   ///
   /// The order may differ from the documented [n, m, P] because the trace
   /// NTK only takes dot products of two samples' features, Σ_(a, θ) Φ₁Φ₂:
@@ -211,16 +211,12 @@ final class Propagator<T: DeviceScalar> {
   /// full-mode NTK (which pair outputs a and b) keep `jacobianBlock`.
   func traceFeatures(_ k: Int, _ a: AffineLayer, cotangent G: BufferView<T>, n: Int, into out: BufferView<T>, ld: Int) throws {
     let g = a.geometry, m = multiplicity
-    let width = m * g.outC
     // The other ping-pong buffer is free while `backward` visits a layer.
     let scratch = (G.buffer === pingPong[0] ? pingPong[1] : pingPong[0]).view
-    precondition(n * g.positions * width <= scratch.buffer.count, "traceFeatures: scratch too small")
-    try device.interleaveCotangents(CotangentInterleaveOp(
-      n: n, m: m, positions: g.positions, channels: g.outC, source: G, destination: scratch,
-      sums: a.hasBias ? out.advanced(by: m * a.kernelCount) : nil, ldSums: ld, scale: T(a.biasScale)))
-    try device.gemmBatched(BatchedGemmOp(
-      op: GemmOp(transA: true, m: g.patch, n: width, k: g.positions, alpha: T(a.weightScale),
-                 a: patches(k), lda: g.patch, b: scratch, ldb: width, beta: 0, c: out, ldc: width),
-      count: n, strideA: g.positions * g.patch, strideB: g.positions * width, strideC: ld))
+    precondition(n * g.positions * m * g.outC <= scratch.buffer.count, "traceFeatures: scratch too small")
+    try device.convTraceFeatures(ConvFeaturesOp(
+      n: n, m: m, positions: g.positions, patch: g.patch, outC: g.outC, patches: patches(k), cotangent: G,
+      scratch: scratch, out: out, ld: ld, weightScale: T(a.weightScale), biasScale: T(a.biasScale),
+      hasBias: a.hasBias))
   }
 }
