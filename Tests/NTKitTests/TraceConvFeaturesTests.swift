@@ -7,14 +7,15 @@ import XCTest
 /// give the same trace NTK as the explicit-Jacobian route, Σ_a J_a J_aᵀ, on
 /// conv nets with M > 1: with and without bias, stride 2 with "same" padding,
 /// overlapping pools, dense layers forced explicit, several tile sizes; on
-/// the CPU and (when there is a platform) on OpenCL.
+/// the CPU and (when there is a platform) on OpenCL. Channel counts of 16
+/// and 32 take the CPU's float32 kernel, others its products.
 final class TraceConvFeaturesTests: XCTestCase {
   typealias Net = NTKPropertyTests.Net
 
   static let withBias = try! NTKPropertyTests.makeNet("conv bias", ModelSpec(inputShape: [7, 7, 2], layers: [
-    .conv2d(filters: 5, kernel: [3, 3], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
+    .conv2d(filters: 16, kernel: [3, 3], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
     .activation(.relu), .avgpool2d(window: [2, 2], stride: [2, 2]),
-    .conv2d(filters: 4, kernel: [2, 2], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
+    .conv2d(filters: 32, kernel: [2, 2], stride: [1, 1], padding: .valid, bias: true, wStd: 1, bStd: 1),
     .activation(.relu), .flatten, .dense(6), .activation(.relu), .dense(3),
   ]), seed: 21)
 
@@ -29,7 +30,7 @@ final class TraceConvFeaturesTests: XCTestCase {
   static let strided = try! NTKPropertyTests.makeNet("conv stride 2 same", ModelSpec(inputShape: [9, 8, 3], parameterization: .ntk, layers: [
     .conv2d(filters: 4, kernel: [3, 2], stride: [2, 2], padding: .same, bias: false, wStd: 1.2, bStd: 1),
     .activation(.gelu), .avgpool2d(window: [3, 2], stride: [1, 2]),
-    .conv2d(filters: 5, kernel: [2, 2], stride: [2, 1], padding: .same, bias: true, wStd: 1, bStd: 0.7),
+    .conv2d(filters: 16, kernel: [2, 2], stride: [2, 1], padding: .same, bias: true, wStd: 1, bStd: 0.7),
     .activation(.tanh), .flatten, .dense(2),
   ]), seed: 23)
 
@@ -128,6 +129,60 @@ final class TraceConvFeaturesTests: XCTestCase {
       for s in 0..<n {
         for e in 0..<m * channels { XCTAssertEqual(got[s * 30 + e], sums[s * 30 + e], accuracy: 1e-5) }
         for e in m * channels..<30 { XCTAssertEqual(got[s * 30 + e], -1, "untouched past the sums") }
+      }
+    }
+  }
+
+  /// The CPU's float32 kernel (strips of 32 and 16 channels, patch rows in
+  /// blocks of 8, 4 and 1) against the products it replaces, with and without bias.
+  func testCPUKernelMatchesProducts() throws {
+    let cpu = CPUDevice.shared
+    let (n, m, positions, patch, outC) = (3, 4, 37, 13, 48)
+    var random = SeededRandom(seed: 9)
+    let x = (0..<n * positions * patch).map { _ in Float(random.normal()) }
+    let g = (0..<n * m * positions * outC).map { _ in Float(random.normal()) }
+    let ld = m * (patch + 1) * outC + 5
+    for hasBias in [true, false] {
+      var results: [[Float]] = []
+      for fast in [true, false] {
+        let patches = try cpu.upload(x), cotangent = try cpu.upload(g)
+        let scratch = try cpu.makeBuffer(Float.self, count: g.count)
+        let out = try cpu.upload([Float](repeating: -7, count: n * ld))
+        let op = ConvFeaturesOp(n: n, m: m, positions: positions, patch: patch, outC: outC, patches: patches.view,
+                                cotangent: cotangent.view, scratch: scratch.view, out: out.view, ld: ld,
+                                weightScale: 0.75, biasScale: 1.5, hasBias: hasBias)
+        if fast { try cpu.convTraceFeatures(op) } else { try cpu.convTraceFeaturesByProducts(op) }
+        results.append(try cpu.download(out.view, count: n * ld))
+      }
+      assertClose(results[0], results[1], tolerance: 1e-6, "bias \(hasBias)")
+      // Past each sample's features (and past the kernel part without bias) nothing is written.
+      let written = m * (patch + (hasBias ? 1 : 0)) * outC
+      for s in 0..<n { for e in written..<ld { XCTAssertEqual(results[0][s * ld + e], -7) } }
+    }
+  }
+
+  /// `syrk` (split over the workers when large) against a GEMM: the upper
+  /// triangle agrees, the CPU leaves the strict lower triangle alone; odd
+  /// sizes, a row stride wider than the result, beta = 1.
+  func testSyrkUpperTriangle() throws {
+    let (n, k, ldc) = (301, 403, 307)
+    var random = SeededRandom(seed: 4)
+    let a = (0..<n * k).map { _ in Float(random.normal()) }
+    let c0 = (0..<n * ldc).map { _ in Float(random.normal()) }
+    var devices: [any ComputeDevice] = [CPUDevice.shared]
+    if let cl = try OpenCLDeviceTests.shared.get() { devices.append(cl) }
+    for device in devices {
+      let av = try device.upload(a)
+      let s = try device.upload(c0), g = try device.upload(c0)
+      try device.syrk(SyrkOp(n: n, k: k, alpha: 0.5, a: av.view, lda: k, beta: 1, c: s.view, ldc: ldc))
+      try device.gemm(SyrkOp(n: n, k: k, alpha: 0.5, a: av.view, lda: k, beta: 1, c: g.view, ldc: ldc).asGemm)
+      let sr = try device.download(s.view, count: n * ldc), gr = try device.download(g.view, count: n * ldc)
+      var upperS: [Float] = [], upperG: [Float] = []
+      for i in 0..<n { for j in i..<n { upperS.append(sr[i * ldc + j]); upperG.append(gr[i * ldc + j]) } }
+      assertClose(upperS, upperG, tolerance: 1e-5, "\(device.info.identifier) upper triangle")
+      for i in 0..<n { for j in n..<ldc { XCTAssertEqual(sr[i * ldc + j], c0[i * ldc + j], "past the result") } }
+      if device is CPUDevice {
+        for i in 0..<n { for j in 0..<i { XCTAssertEqual(sr[i * ldc + j], c0[i * ldc + j], "lower (\(i), \(j))") } }
       }
     }
   }
