@@ -1,5 +1,5 @@
-// Trace-mode conv-layer features (see include/ntkit_conv_features.h for
-// shapes and layout).
+// Conv-layer products of the NTK features (see include/ntkit_conv_features.h
+// for shapes and layout): trace-mode features, then the input cotangent.
 //
 // Blocking: for each output a and each strip of 32 (or 16) channels, rows of
 // the patch in blocks of 8, 4 and 1; a block's KB × 32 sums stay in vector
@@ -87,6 +87,78 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
         }
         if (bias_scale != 1)
           for (size_t c = 0; c < out_c; c++) sa[c] *= bias_scale;
+      }
+    }
+  }
+}
+
+// First and last output index o (o·stride − pad ≤ y ≤ o·stride − pad + k − 1, 0 ≤ o < out) covering y.
+static inline void covering(int y, int pad, int k, int stride, int out, int *lo, int *hi) {
+  int top = y + pad, first = top - k + 1;
+  int l = first <= 0 ? 0 : (first + stride - 1) / stride;
+  int h = top < 0 ? -1 : top / stride;
+  if (h > out - 1) h = out - 1;
+  *lo = l;
+  *hi = h;
+}
+
+// Input cotangent: each pixel gathers its covering taps; NV vectors of 16
+// channels per strip, with four partial sums (output channels co mod 4) in
+// registers over every tap, added at the end.
+#define PIXEL_STRIP(NV)                                                                                  \
+  do {                                                                                                   \
+    v16 acc[4][NV];                                                                                      \
+    for (int u = 0; u < 4; u++)                                                                          \
+      for (int v = 0; v < NV; v++) acc[u][v] = (v16){0};                                                 \
+    for (int oy = oy0; oy <= oy1; oy++) {                                                                \
+      const int ky = y + pad_top - oy * sh;                                                              \
+      for (int ox = ox0; ox <= ox1; ox++) {                                                              \
+        const int kx = x + pad_left - ox * sw;                                                           \
+        const float *restrict gr = gi + ((size_t)oy * out_w + ox) * out_c;                               \
+        const float *restrict wr = wt + ((size_t)(ky * kw + kx) * out_c) * in_c + c0;                    \
+        int co = 0;                                                                                      \
+        for (; co + 4 <= out_c; co += 4)                                                                 \
+          for (int u = 0; u < 4; u++) {                                                                  \
+            const v16 gv = (v16){0} + gr[co + u];                                                        \
+            for (int v = 0; v < NV; v++) {                                                               \
+              v16 w;                                                                                     \
+              memcpy(&w, wr + (size_t)(co + u) * in_c + 16 * v, sizeof w);                               \
+              acc[u][v] = __builtin_elementwise_fma(gv, w, acc[u][v]);                                   \
+            }                                                                                            \
+          }                                                                                              \
+        for (; co < out_c; co++) {                                                                       \
+          const v16 gv = (v16){0} + gr[co];                                                              \
+          for (int v = 0; v < NV; v++) {                                                                 \
+            v16 w;                                                                                       \
+            memcpy(&w, wr + (size_t)co * in_c + 16 * v, sizeof w);                                       \
+            acc[0][v] = __builtin_elementwise_fma(gv, w, acc[0][v]);                                     \
+          }                                                                                              \
+        }                                                                                                \
+      }                                                                                                  \
+    }                                                                                                    \
+    for (int v = 0; v < NV; v++) {                                                                       \
+      const v16 r = (acc[0][v] + acc[1][v]) + (acc[2][v] + acc[3][v]);                                   \
+      memcpy(pixel + c0 + 16 * v, &r, sizeof r);                                                         \
+    }                                                                                                    \
+  } while (0)
+
+NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h,
+                                             int in_w, int in_c, int kh, int kw, int sh, int sw, int pad_top,
+                                             int pad_left, int out_h, int out_w, int out_c) {
+  const size_t in_size = (size_t)in_h * in_w * in_c, out_size = (size_t)out_h * out_w * out_c;
+  for (size_t i = 0; i < count; i++) {
+    const float *gi = g + i * out_size;
+    float *img = image + i * in_size;
+    for (int y = 0; y < in_h; y++) {
+      int oy0, oy1;
+      covering(y, pad_top, kh, sh, out_h, &oy0, &oy1);
+      for (int x = 0; x < in_w; x++) {
+        int ox0, ox1;
+        covering(x, pad_left, kw, sw, out_w, &ox0, &ox1);
+        float *restrict pixel = img + ((size_t)y * in_w + x) * in_c;
+        int c0 = 0;
+        for (; c0 + 32 <= in_c; c0 += 32) PIXEL_STRIP(2);
+        for (; c0 + 16 <= in_c; c0 += 16) PIXEL_STRIP(1);
       }
     }
   }

@@ -1,6 +1,8 @@
-// Trace-mode Jacobian features of a conv layer on the CPU, float32: for each
-// sample one pass over its output cotangents for all m network outputs, in C
-// with explicit vector blocks. No stable Swift API.
+// Conv-layer products of the NTK features on the CPU, float32, in C with
+// explicit vector blocks: the trace-mode Jacobian features (one pass over a
+// sample's output cotangents for all m network outputs) and the input
+// cotangent of the backward pass (the product with the kernel and col2im in
+// one gather). No stable Swift API.
 //
 // Shapes and layout (row-major, one sample after another):
 //   x    n × positions × patch         the layer's im2col patches
@@ -17,3 +19,14 @@
 void ntk_conv_trace_features_f32(const float *x, const float *g, float *out, size_t ld_out, size_t n,
                                  size_t positions, size_t patch, size_t m, size_t out_c, float alpha,
                                  int with_bias, float bias_scale);
+
+// Input cotangent of a conv layer for `count` images (samples × outputs):
+//   g      count × out_h × out_w × out_c   output cotangents
+//   wt     (kh·kw) × out_c × in_c          the kernel transposed per tap and scaled:
+//                                          wt[(t·out_c + co)·in_c + ci] = alpha·W[(t·in_c + ci)·out_c + co]
+//   image  count × in_h × in_w × in_c      overwritten: image[y, x, ci] = Σ over the output
+//          positions (oy, ox) covering (y, x) (ascending) and co of g[oy, ox, co]·wt[t, co, ci]
+// (zero padding pad_top/pad_left, strides sh/sw; in_c a multiple of 16).
+void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h, int in_w,
+                                  int in_c, int kh, int kw, int sh, int sw, int pad_top, int pad_left, int out_h,
+                                  int out_w, int out_c);

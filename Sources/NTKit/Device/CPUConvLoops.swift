@@ -57,6 +57,29 @@ enum CPUConvLoops {
     }
   }
 
+  /// `ConvInputCotangentOp` in float32 (inC a multiple of 16): the kernel
+  /// transposed per tap and scaled once, then the gather split over the images.
+  static func inputCotangent(_ g: ConvGeometry, count: Int, alpha: Float, cotangent: UnsafeMutablePointer<Float>,
+                             kernel: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>) {
+    let taps = g.kh * g.kw
+    var wt = [Float](repeating: 0, count: taps * g.outC * g.inC)
+    for t in 0..<taps {
+      for ci in 0..<g.inC {
+        for co in 0..<g.outC { wt[(t * g.outC + co) * g.inC + ci] = alpha * kernel[(t * g.inC + ci) * g.outC + co] }
+      }
+    }
+    let outSize = g.outputSize
+    wt.withUnsafeBufferPointer { w in
+      let wp = w.baseAddress!
+      parallelFor(count, minimumChunk: 1) { range in
+        let i = range.lowerBound
+        ntk_conv_input_cotangent_f32(cotangent + i * outSize, wp, input + i * g.inputSize, range.count, c32(g.inH),
+                                     c32(g.inW), c32(g.inC), c32(g.kh), c32(g.kw), c32(g.sh), c32(g.sw),
+                                     c32(g.padTop), c32(g.padLeft), c32(g.outH), c32(g.outW), c32(g.outC))
+      }
+    }
+  }
+
   /// `ConvFeaturesOp` in float32 (outC a multiple of 16), split over the samples.
   static func traceFeatures(_ op: ConvFeaturesOp<Float>, patches: UnsafeMutablePointer<Float>,
                             cotangent: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {

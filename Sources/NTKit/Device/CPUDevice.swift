@@ -360,6 +360,18 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     CPUConvLoops.avgPoolBackward(p, pooled: ptr(output), image: ptr(input), n: n)
   }
 
+  /// Float32 with whole 16-channel strips: the gather of
+  /// `ntkit_conv_features.c` (product and col2im in one pass, no patch
+  /// cotangents in memory), split over the images; otherwise the default.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    let g = op.geometry
+    guard T.self == Float.self, g.inC % 16 == 0, op.count > 0 else { return try convInputCotangentByProducts(op) }
+    CPUConvLoops.inputCotangent(g, count: op.count, alpha: op.alpha.float, cotangent: ptr(op.cotangent).f32,
+                                kernel: ptr(op.kernel).f32, input: ptr(op.input).f32)
+  }
+
   /// Float32 with whole 16-channel strips: the C kernel of
   /// `ntkit_conv_features.c` (one pass over each sample's cotangents, split
   /// over the samples); otherwise regrouping and products (the default).

@@ -100,6 +100,25 @@ public struct SyrkOp<T: DeviceScalar> {
   }
 }
 
+/// The input cotangent of a conv layer for `count` images (samples ×
+/// outputs): `input = col2im(alpha · cotangent · Wᵀ)`, cotangent count ×
+/// (positions·outC), kernel W patch × outC (HWIO), input count × inputSize
+/// (overwritten); `patchScratch` (count × positions × patch values) may be
+/// overwritten.
+public struct ConvInputCotangentOp<T: DeviceScalar> {
+  public var geometry: ConvGeometry
+  public var count: Int
+  public var alpha: T
+  public var cotangent: BufferView<T>, kernel: BufferView<T>
+  public var patchScratch: BufferView<T>, input: BufferView<T>
+
+  public init(geometry: ConvGeometry, count: Int, alpha: T, cotangent: BufferView<T>, kernel: BufferView<T>,
+              patchScratch: BufferView<T>, input: BufferView<T>) {
+    self.geometry = geometry; self.count = count; self.alpha = alpha
+    self.cotangent = cotangent; self.kernel = kernel; self.patchScratch = patchScratch; self.input = input
+  }
+}
+
 /// Trace-mode Jacobian features of an affine layer for n samples, all m
 /// network outputs at once (see `Propagator.traceFeatures`): per sample
 /// (row stride `ld`), the kernel part [patch][m][outC] then, with a bias,
@@ -254,6 +273,8 @@ public protocol ComputeDevice: AnyObject, Sendable {
   func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws
   /// Regroups conv-layer cotangents by position, with their sums over positions (see `CotangentInterleaveOp`).
   func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws
+  /// The input cotangent of a conv layer (default: `convInputCotangentByProducts`).
+  func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws
   /// Trace-mode features of an affine layer (default: `convTraceFeaturesByProducts`).
   func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws
 }
@@ -343,6 +364,19 @@ extension ComputeDevice {
 }
 
 extension ComputeDevice {
+  /// Default: patch cotangents as one product, then `col2im`.
+  public func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    try convInputCotangentByProducts(op)
+  }
+
+  /// `convInputCotangent` from the primitives `gemm` and `col2im`.
+  public func convInputCotangentByProducts<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    let g = op.geometry
+    try gemm(GemmOp(transB: true, m: op.count * g.positions, n: g.patch, k: g.outC, alpha: op.alpha,
+                    a: op.cotangent, lda: g.outC, b: op.kernel, ldb: g.outC, beta: 0, c: op.patchScratch, ldc: g.patch))
+    try col2im(g, cols: op.patchScratch, input: op.input, n: op.count)
+  }
+
   /// Default: the cotangents regrouped by position (with their sums for the
   /// bias), then one product per sample, (patch × pos)·(pos × m·outC).
   public func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {

@@ -154,11 +154,15 @@ final class Propagator<T: DeviceScalar> {
         try visit(k, a, current)
         guard k > lowestAffine else { return }
         let g = a.geometry
-        let target = g.isDense ? spare : patchCotangent!.view
-        try product(GemmOp(transB: true, m: n * m * g.positions, n: g.patch, k: g.outC, alpha: T(a.weightScale),
-                               a: current, lda: g.outC, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
-                               beta: 0, c: target, ldc: g.patch))
-        if !g.isDense { try device.col2im(g, cols: target, input: spare, n: n * m) }
+        if g.isDense {
+          try product(GemmOp(transB: true, m: n * m, n: g.patch, k: g.outC, alpha: T(a.weightScale),
+                             a: current, lda: g.outC, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
+                             beta: 0, c: spare, ldc: g.patch))
+        } else {
+          try device.convInputCotangent(ConvInputCotangentOp(
+            geometry: g, count: n * m, alpha: T(a.weightScale), cotangent: current,
+            kernel: parameters.view(at: a.kernelOffset), patchScratch: patchCotangent!.view, input: spare))
+        }
         swap(&current, &spare)
       case .activation(let act, let width):
         try device.activationBackward(act, z: layerInput(k), cotangent: current, n: n, m: m, width: width)
