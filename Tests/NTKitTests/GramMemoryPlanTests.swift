@@ -75,7 +75,8 @@ final class GramMemoryPlanTests: XCTestCase {
 
   func testFusedTilesGrowWithN() throws {
     let cpu = CPUDevice.shared
-    XCTAssertEqual(cpu.capabilities, DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true))
+    XCTAssertEqual(cpu.capabilities, DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true,
+                                                        concurrentCalls: true))
     let expected = [(1000, 1024), (8192, 1024), (16384, 2048), (20000, 2304), (32768, 4096), (200_000, 4096)]
     for (n, block) in expected {
       let preferred = cpu.preferredGramTile(samples: n, fused: true)

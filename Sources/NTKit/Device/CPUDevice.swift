@@ -32,7 +32,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   public func supports(_ precision: Precision) -> Bool { true }
 
   public var capabilities: DeviceCapabilities {
-    DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true)
+    DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true, concurrentCalls: true)
   }
 
   /// Per worker: two sub-tiles of `ntkAccumulate` or the fused kernel's packing, whichever is larger.
@@ -51,8 +51,8 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   /// Batches whose propagation buffers stay within `propagationCacheBytes`
   /// (the backward pass of a conv net carries M cotangents per sample and
   /// makes several passes over them: from cache rather than from memory),
-  /// at least 4 samples (two per core), at most 256. conv_mnist (2.7 MB per
-  /// sample) gets 6; dense nets keep 256.
+  /// at least 4 samples, at most 256. Each worker runs its own batches (see
+  /// `GramFeatureStore`). conv_mnist (2.7 MB per sample) gets 6.
   public func preferredPropagationBatch(bytesPerSample: Int) -> Int {
     max(4, min(256, CPUDevice.propagationCacheBytes / max(bytesPerSample, 1)))
   }

@@ -96,7 +96,9 @@ public enum NTKGram {
       tileBytesPerPair: device.capabilities.hostAddressableMemory ? 0 : mult * mult * size,
       preferredBlock: device.preferredGramTile(samples: max(n1, n2), fused: fused),
       forcedBlock: options.blockSize, forceStreaming: options.forceStreaming,
-      preferredPropagationBatch: device.preferredPropagationBatch(bytesPerSample: propagatorBytes)))
+      preferredPropagationBatch: device.preferredPropagationBatch(bytesPerSample: propagatorBytes),
+      // Feature blocks one per core where the device takes concurrent calls.
+      propagators: device.capabilities.concurrentCalls ? CPUThreads.count : 1))
 
     // A net of structured layers only on the fused path is fixed-order end
     // to end: features too (explicit layers, convolutions, go through BLAS,
