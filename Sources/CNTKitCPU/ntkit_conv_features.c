@@ -92,54 +92,44 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
   }
 }
 
-// First and last output index o (o·stride − pad ≤ y ≤ o·stride − pad + k − 1, 0 ≤ o < out) covering y.
-static inline void covering(int y, int pad, int k, int stride, int out, int *lo, int *hi) {
-  int top = y + pad, first = top - k + 1;
-  int l = first <= 0 ? 0 : (first + stride - 1) / stride;
-  int h = top < 0 ? -1 : top / stride;
-  if (h > out - 1) h = out - 1;
-  *lo = l;
-  *hi = h;
-}
-
-// Input cotangent: each pixel gathers its covering taps; NV vectors of 16
-// channels per strip, with four partial sums (output channels co mod 4) in
-// registers over every tap, added at the end.
-#define PIXEL_STRIP(NV)                                                                                  \
+// Input cotangent, output-row major: for each output row oy and tap (ky, kx),
+// blocks of OB output positions along x multiply their cotangent rows by the
+// tap's out_c × in_c matrix (sums in registers over co, NV vectors of 16
+// input channels per strip), then add into the OB input pixels they reach
+// (skipping padding). Each image is zeroed first (in cache); a pixel's
+// contributions arrive in (oy, ky, kx) order.
+#define TAP_BLOCK(OB, NV)                                                                                \
   do {                                                                                                   \
-    v16 acc[4][NV];                                                                                      \
-    for (int u = 0; u < 4; u++)                                                                          \
-      for (int v = 0; v < NV; v++) acc[u][v] = (v16){0};                                                 \
-    for (int oy = oy0; oy <= oy1; oy++) {                                                                \
-      const int ky = y + pad_top - oy * sh;                                                              \
-      for (int ox = ox0; ox <= ox1; ox++) {                                                              \
-        const int kx = x + pad_left - ox * sw;                                                           \
-        const float *restrict gr = gi + ((size_t)oy * out_w + ox) * out_c;                               \
-        const float *restrict wr = wt + ((size_t)(ky * kw + kx) * out_c) * in_c + c0;                    \
-        int co = 0;                                                                                      \
-        for (; co + 4 <= out_c; co += 4)                                                                 \
-          for (int u = 0; u < 4; u++) {                                                                  \
-            const v16 gv = (v16){0} + gr[co + u];                                                        \
-            for (int v = 0; v < NV; v++) {                                                               \
-              v16 w;                                                                                     \
-              memcpy(&w, wr + (size_t)(co + u) * in_c + 16 * v, sizeof w);                               \
-              acc[u][v] = __builtin_elementwise_fma(gv, w, acc[u][v]);                                   \
-            }                                                                                            \
-          }                                                                                              \
-        for (; co < out_c; co++) {                                                                       \
-          const v16 gv = (v16){0} + gr[co];                                                              \
-          for (int v = 0; v < NV; v++) {                                                                 \
-            v16 w;                                                                                       \
-            memcpy(&w, wr + (size_t)co * in_c + 16 * v, sizeof w);                                       \
-            acc[0][v] = __builtin_elementwise_fma(gv, w, acc[0][v]);                                     \
-          }                                                                                              \
-        }                                                                                                \
+    v16 acc[OB][NV];                                                                                     \
+    for (int b = 0; b < OB; b++)                                                                         \
+      for (int v = 0; v < NV; v++) acc[b][v] = (v16){0};                                                 \
+    const float *restrict gr = gi + ((size_t)oy * out_w + ox) * out_c;                                   \
+    for (int co = 0; co < out_c; co++) {                                                                 \
+      v16 w[NV];                                                                                         \
+      memcpy(w, wr + (size_t)co * in_c, sizeof w);                                                       \
+      for (int b = 0; b < OB; b++) {                                                                     \
+        const v16 gv = (v16){0} + gr[(size_t)b * out_c + co];                                            \
+        for (int v = 0; v < NV; v++) acc[b][v] = __builtin_elementwise_fma(gv, w[v], acc[b][v]);         \
       }                                                                                                  \
     }                                                                                                    \
-    for (int v = 0; v < NV; v++) {                                                                       \
-      const v16 r = (acc[0][v] + acc[1][v]) + (acc[2][v] + acc[3][v]);                                   \
-      memcpy(pixel + c0 + 16 * v, &r, sizeof r);                                                         \
+    for (int b = 0; b < OB; b++) {                                                                       \
+      const int x = (ox + b) * sw + kx - pad_left;                                                       \
+      if (x < 0 || x >= in_w) continue;                                                                  \
+      float *restrict pixel = dst + (size_t)x * in_c;                                                    \
+      for (int v = 0; v < NV; v++) {                                                                     \
+        v16 p;                                                                                           \
+        memcpy(&p, pixel + 16 * v, sizeof p);                                                            \
+        p += acc[b][v];                                                                                  \
+        memcpy(pixel + 16 * v, &p, sizeof p);                                                            \
+      }                                                                                                  \
     }                                                                                                    \
+  } while (0)
+
+#define TAP_STRIP(NV)                                                                                    \
+  do {                                                                                                   \
+    int ox = 0;                                                                                          \
+    for (; ox + 4 <= out_w; ox += 4) TAP_BLOCK(4, NV);                                                   \
+    for (; ox < out_w; ox++) TAP_BLOCK(1, NV);                                                           \
   } while (0)
 
 NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h,
@@ -149,16 +139,26 @@ NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, fl
   for (size_t i = 0; i < count; i++) {
     const float *gi = g + i * out_size;
     float *img = image + i * in_size;
-    for (int y = 0; y < in_h; y++) {
-      int oy0, oy1;
-      covering(y, pad_top, kh, sh, out_h, &oy0, &oy1);
-      for (int x = 0; x < in_w; x++) {
-        int ox0, ox1;
-        covering(x, pad_left, kw, sw, out_w, &ox0, &ox1);
-        float *restrict pixel = img + ((size_t)y * in_w + x) * in_c;
-        int c0 = 0;
-        for (; c0 + 32 <= in_c; c0 += 32) PIXEL_STRIP(2);
-        for (; c0 + 16 <= in_c; c0 += 16) PIXEL_STRIP(1);
+    memset(img, 0, in_size * sizeof(float));
+    for (int oy = 0; oy < out_h; oy++) {
+      for (int ky = 0; ky < kh; ky++) {
+        const int y = oy * sh + ky - pad_top;
+        if (y < 0 || y >= in_h) continue;
+        float *row = img + (size_t)y * in_w * in_c;
+        for (int kx = 0; kx < kw; kx++) {
+          const float *tap = wt + ((size_t)(ky * kw + kx) * out_c) * in_c;
+          int c0 = 0;
+          for (; c0 + 32 <= in_c; c0 += 32) {
+            const float *wr = tap + c0;
+            float *dst = row + c0;
+            TAP_STRIP(2);
+          }
+          for (; c0 + 16 <= in_c; c0 += 16) {
+            const float *wr = tap + c0;
+            float *dst = row + c0;
+            TAP_STRIP(1);
+          }
+        }
       }
     }
   }

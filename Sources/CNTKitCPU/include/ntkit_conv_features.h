@@ -2,7 +2,7 @@
 // explicit vector blocks: the trace-mode Jacobian features (one pass over a
 // sample's output cotangents for all m network outputs) and the input
 // cotangent of the backward pass (the product with the kernel and col2im in
-// one gather). No stable Swift API.
+// one pass, no patch cotangents in memory). No stable Swift API.
 //
 // Shapes and layout (row-major, one sample after another):
 //   x    n × positions × patch         the layer's im2col patches
@@ -25,7 +25,8 @@ void ntk_conv_trace_features_f32(const float *x, const float *g, float *out, siz
 //   wt     (kh·kw) × out_c × in_c          the kernel transposed per tap and scaled:
 //                                          wt[(t·out_c + co)·in_c + ci] = alpha·W[(t·in_c + ci)·out_c + co]
 //   image  count × in_h × in_w × in_c      overwritten: image[y, x, ci] = Σ over the output
-//          positions (oy, ox) covering (y, x) (ascending) and co of g[oy, ox, co]·wt[t, co, ci]
+//          positions (oy, ox) covering (y, x) and co of g[oy, ox, co]·wt[t, co, ci]
+//          (taps in (oy, ky, kx) order, each summed over co first)
 // (zero padding pad_top/pad_left, strides sh/sw; in_c a multiple of 16).
 void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h, int in_w,
                                   int in_c, int kh, int kw, int sh, int sw, int pad_top, int pad_left, int out_h,

@@ -58,7 +58,7 @@ enum CPUConvLoops {
   }
 
   /// `ConvInputCotangentOp` in float32 (inC a multiple of 16): the kernel
-  /// transposed per tap and scaled once, then the gather split over the images.
+  /// transposed per tap and scaled once, then the C kernel split over the images.
   static func inputCotangent(_ g: ConvGeometry, count: Int, alpha: Float, cotangent: UnsafeMutablePointer<Float>,
                              kernel: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>) {
     let taps = g.kh * g.kw

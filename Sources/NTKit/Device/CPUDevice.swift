@@ -360,7 +360,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
     CPUConvLoops.avgPoolBackward(p, pooled: ptr(output), image: ptr(input), n: n)
   }
 
-  /// Float32 with whole 16-channel strips: the gather of
+  /// Float32 with whole 16-channel strips: the kernel of
   /// `ntkit_conv_features.c` (product and col2im in one pass, no patch
   /// cotangents in memory), split over the images; otherwise the default.
   @_specialize(where T == Float)
