@@ -2,7 +2,8 @@
 // for shapes and layout): trace-mode features, then the input cotangent.
 //
 // Blocking: for each output a and each strip of 32 (or 16) channels, rows of
-// the patch in blocks of 8, 4 and 1; a block's KB × 32 sums stay in vector
+// the patch in blocks of 9 (a whole 3×3 single-channel kernel), 8, 4 and 1;
+// a block's KB × 32 sums stay in vector
 // registers over all positions (one vector load of g and KB broadcasts of x
 // per position), then are scaled and stored once. One pass reads a sample's
 // cotangents straight from the backward pass's [m][pos][out_c] layout: no
@@ -14,8 +15,11 @@
 // No implicit contraction: the fused multiply-adds below are explicit.
 #pragma clang fp contract(off)
 
+// The AVX2 clone is x86-64-v3 (AVX2 with FMA: "avx2" alone would call fmaf
+// per element); the baseline clone computes the same fused multiply-adds
+// in software (libm fmaf), so every clone gives the same bits.
 #if defined(__x86_64__) && defined(__clang__)
-#define NTK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define NTK_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define NTK_CLONES
 #endif
@@ -46,9 +50,11 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
       }                                                                                                    \
   }
 
+DEFINE_BLOCK(9, 2)
 DEFINE_BLOCK(8, 2)
 DEFINE_BLOCK(4, 2)
 DEFINE_BLOCK(1, 2)
+DEFINE_BLOCK(9, 1)
 DEFINE_BLOCK(8, 1)
 DEFINE_BLOCK(4, 1)
 DEFINE_BLOCK(1, 1)
@@ -57,6 +63,10 @@ DEFINE_BLOCK(1, 1)
 #define STRIP(NV)                                                                                          \
   do {                                                                                                     \
     size_t k0 = 0;                                                                                         \
+    if (patch - k0 == 9) { /* a 3 × 3 single-channel kernel in one block */                               \
+      block_9_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
+      k0 += 9;                                                                                             \
+    }                                                                                                      \
     for (; k0 + 8 <= patch; k0 += 8)                                                                       \
       block_8_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
     for (; k0 + 4 <= patch; k0 += 4)                                                                       \
