@@ -6,6 +6,10 @@
 // ntk_im2col: one work-item per element of cols (zero outside the image).
 // ntk_col2im: one work-item per input element, gathering every patch entry
 //   that reads it (no atomics); overwrites the input cotangent.
+// ntk_interleave_cotangents: Gt[s, p, a, c] = G[s, a, p, c] (conv-output
+//   cotangents regrouped by position), one work-item per element.
+// ntk_cotangent_sums: sums[s·ldSums + a·channels + c] = scale · Σ_p G[s, a, p, c]
+//   (p ascending), one work-item per (s, a, c).
 // Work-group size: any (1-D); global size rounded up, edges checked.
 
 __kernel void ntk_im2col(__global const REAL *input, ulong offIn, __global REAL *cols, ulong offCols,
@@ -53,4 +57,27 @@ __kernel void ntk_col2im(__global const REAL *cols, ulong offCols, __global REAL
     }
   }
   input[offIn + e] = sum;
+}
+
+__kernel void ntk_interleave_cotangents(__global const REAL *g, ulong offG, __global REAL *gt, ulong offGt,
+                                        int n, int m, int positions, int channels) {
+  const size_t e = get_global_id(0);
+  const size_t block = (size_t)positions * channels, perSample = (size_t)m * block;
+  if (e >= (size_t)n * perSample) return;
+  const size_t s = e / perSample, r = e % perSample;
+  const size_t a = r / block, q = r % block;
+  const size_t p = q / channels, c = q % channels;
+  gt[offGt + s * perSample + (p * m + a) * channels + c] = g[offG + e];
+}
+
+__kernel void ntk_cotangent_sums(__global const REAL *g, ulong offG, __global REAL *sums, ulong offSums,
+                                 ulong ldSums, REAL scale, int n, int m, int positions, int channels) {
+  const size_t e = get_global_id(0);
+  if (e >= (size_t)n * m * channels) return;
+  const size_t c = e % channels, a = (e / channels) % m, s = e / ((size_t)m * channels);
+  const size_t block = (size_t)positions * channels;
+  __global const REAL *src = g + offG + (s * m + a) * block + c;
+  REAL sum = (REAL)0;
+  for (int p = 0; p < positions; p++) sum += src[(size_t)p * channels];
+  sums[offSums + s * ldSums + a * channels + c] = scale == (REAL)1 ? sum : sum * scale;
 }

@@ -42,6 +42,24 @@ final class GramMemoryPlanTests: XCTestCase {
     XCTAssertEqual(try GramMemoryPlan(r).storeCapacity, 1300)
   }
 
+  /// The device's propagation batch caps the batch; every concurrent
+  /// propagator's buffers count, and a small budget shrinks the batch for all.
+  func testPropagationBatchAndConcurrentPropagators() throws {
+    var r = request(n: 1000, budget: 1 << 30)
+    r.preferredPropagationBatch = 6
+    r.propagators = 2
+    let p = try GramMemoryPlan(r)
+    XCTAssertEqual(p.propagationBatch, 6)
+    XCTAssertEqual(p.propagators, 2)
+    XCTAssertEqual(p.neededBytes, 2 * 6 * 512 + 10_000 + 1000 * 1024)
+    // An eighth of 64 KiB is 8 KiB: 16 samples for one propagator, 8 each for two.
+    var small = request(n: 10, budget: 64 << 10)
+    small.propagators = 2
+    XCTAssertEqual(try GramMemoryPlan(small).propagationBatch, 8)
+    small.propagators = 1
+    XCTAssertEqual(try GramMemoryPlan(small).propagationBatch, 10)
+  }
+
   func testStreamsWhenFeaturesDoNotFit() throws {
     // Resident would need 100 000 KiB of features: stream two blocks instead.
     let budget = 8 << 20
@@ -75,7 +93,8 @@ final class GramMemoryPlanTests: XCTestCase {
 
   func testFusedTilesGrowWithN() throws {
     let cpu = CPUDevice.shared
-    XCTAssertEqual(cpu.capabilities, DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true))
+    XCTAssertEqual(cpu.capabilities, DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true,
+                                                        concurrentCalls: true))
     let expected = [(1000, 1024), (8192, 1024), (16384, 2048), (20000, 2304), (32768, 4096), (200_000, 4096)]
     for (n, block) in expected {
       let preferred = cpu.preferredGramTile(samples: n, fused: true)

@@ -39,7 +39,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   public func supports(_ precision: Precision) -> Bool { true }
 
   public var capabilities: DeviceCapabilities {
-    DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true)
+    DeviceCapabilities(hostAddressableMemory: true, fusedHostKernels: true, concurrentCalls: true)
   }
 
   /// Per worker: two sub-tiles of `ntkAccumulate` or the fused kernel's packing, whichever is larger.
@@ -54,6 +54,19 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   public func preferredGramTile(samples: Int, fused: Bool) -> Int {
     fused ? min(4096, max(1024, samples / 8 / 256 * 256)) : 1024
   }
+
+  /// Batches whose propagation buffers stay within `propagationCacheBytes`
+  /// (the backward pass of a conv net carries M cotangents per sample and
+  /// makes several passes over them: from cache rather than from memory),
+  /// at least 4 samples, at most 256. Each worker runs its own batches (see
+  /// `GramFeatureStore`). conv_mnist (2.7 MB per sample) gets 6.
+  public func preferredPropagationBatch(bytesPerSample: Int) -> Int {
+    max(4, min(256, CPUDevice.propagationCacheBytes / max(bytesPerSample, 1)))
+  }
+
+  /// Half the last-level cache of a server core complex (measured on
+  /// conv_mnist: 6–22 MB batches alike, 64 MB and more slower).
+  static let propagationCacheBytes = 16 << 20
 
   // MARK: Memory
 
@@ -325,31 +338,7 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   @_specialize(where T == Float)
   @_specialize(where T == Double)
   public func col2im<T: DeviceScalar>(_ g: ConvGeometry, cols: BufferView<T>, input: BufferView<T>, n: Int) throws {
-    let src = ptr(cols), dst = ptr(input)
-    let patch = g.patch, positions = g.positions
-    parallelFor(n, minimumChunk: max(1, 65536 / max(positions * patch, 1))) { range in
-      for s in range {
-        let image = dst + s * g.inputSize
-        image.update(repeating: 0, count: g.inputSize)
-        for oy in 0..<g.outH {
-          for ox in 0..<g.outW {
-            let row = src + (s * positions + oy * g.outW + ox) * patch
-            var k = 0
-            for ky in 0..<g.kh {
-              let y = oy * g.sh + ky - g.padTop
-              for kx in 0..<g.kw {
-                let x = ox * g.sw + kx - g.padLeft
-                if y >= 0, y < g.inH, x >= 0, x < g.inW {
-                  let pixel = image + (y * g.inW + x) * g.inC
-                  for c in 0..<g.inC { pixel[c] += row[k + c] }
-                }
-                k += g.inC
-              }
-            }
-          }
-        }
-      }
-    }
+    CPUConvLoops.col2im(g, cols: ptr(cols), image: ptr(input), n: n)
   }
 
   @_specialize(where T == Float)
@@ -380,43 +369,36 @@ public final class CPUDevice: ComputeDevice, @unchecked Sendable {
   @_specialize(where T == Float)
   @_specialize(where T == Double)
   public func avgPoolBackward<T: DeviceScalar>(_ p: PoolGeometry, output: BufferView<T>, input: BufferView<T>, n: Int) throws {
-    let src = ptr(output), dst = ptr(input)
-    let inv = 1 / T(Float(p.wh * p.ww))
-    parallelFor(n, minimumChunk: 16) { range in
-      // Windows that tile without overlap (stride = window) write each covered
-      // pixel once: assign, and zero only the uncovered border rows/columns.
-      let tiling = p.sh == p.wh && p.sw == p.ww
-      let coveredH = p.outH * p.sh, coveredW = p.outW * p.sw
-      for s in range {
-        let image = dst + s * p.inputSize, out = src + s * p.outputSize
-        if tiling {
-          for y in 0..<p.inH {
-            let row = image + y * p.inW * p.channels
-            if y >= coveredH { row.update(repeating: 0, count: p.inW * p.channels); continue }
-            if coveredW < p.inW {
-              (row + coveredW * p.channels).update(repeating: 0, count: (p.inW - coveredW) * p.channels)
-            }
-          }
-        } else {
-          image.update(repeating: 0, count: p.inputSize)
-        }
-        for oy in 0..<p.outH {
-          for ox in 0..<p.outW {
-            let o = out + (oy * p.outW + ox) * p.channels
-            for dy in 0..<p.wh {
-              for dx in 0..<p.ww {
-                let pixel = image + ((oy * p.sh + dy) * p.inW + ox * p.sw + dx) * p.channels
-                if tiling {
-                  for c in 0..<p.channels { pixel[c] = o[c] * inv }
-                } else {
-                  for c in 0..<p.channels { pixel[c] += o[c] * inv }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
+    CPUConvLoops.avgPoolBackward(p, pooled: ptr(output), image: ptr(input), n: n)
+  }
+
+  /// Float32 with whole 16-channel strips: the kernel of
+  /// `ntkit_conv_features.c` (product and col2im in one pass, no patch
+  /// cotangents in memory), split over the images; otherwise the default.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    let g = op.geometry
+    guard T.self == Float.self, g.inC % 16 == 0, op.count > 0 else { return try convInputCotangentByProducts(op) }
+    CPUConvLoops.inputCotangent(g, count: op.count, alpha: op.alpha.float, cotangent: ptr(op.cotangent).f32,
+                                kernel: ptr(op.kernel).f32, input: ptr(op.input).f32)
+  }
+
+  /// Float32 with whole 16-channel strips: the C kernel of
+  /// `ntkit_conv_features.c` (one pass over each sample's cotangents, split
+  /// over the samples); otherwise regrouping and products (the default).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    guard T.self == Float.self, op.outC % 16 == 0, op.n > 0 else { return try convTraceFeaturesByProducts(op) }
+    CPUConvLoops.traceFeatures(unsafeBitCast(op, to: ConvFeaturesOp<Float>.self), patches: ptr(op.patches).f32,
+                               cotangent: ptr(op.cotangent).f32, out: ptr(op.out).f32)
+  }
+
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  public func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws {
+    CPUConvLoops.interleave(op, source: ptr(op.source), destination: ptr(op.destination), sums: op.sums.map { ptr($0) })
   }
 
   @_specialize(where T == Float)

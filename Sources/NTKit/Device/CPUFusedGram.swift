@@ -85,8 +85,11 @@ extension CPUDevice {
     if diagonal { CPUDevice.mirrorWithinTile(out, n: rows1, ldo: ldo) }
   }
 
-  /// out[i, j] = out[j, i] for j < i < n (in 32 × 32 blocks).
-  static func mirrorWithinTile(_ out: UnsafeMutablePointer<Float>, n: Int, ldo: Int) {
+  /// out[i, j] = out[j, i] for j < i < n (in 32 × 32 blocks): the lower
+  /// triangle of a square tile (row stride `ldo`) from its upper one.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
+  static func mirrorWithinTile<T>(_ out: UnsafeMutablePointer<T>, n: Int, ldo: Int) {
     var i0 = 0
     while i0 < n {
       let i1 = min(n, i0 + 32)

@@ -76,6 +76,98 @@ public struct GemmOp<T: DeviceScalar> {
   public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
+/// `C = alpha·A·Aᵀ + beta·C` for a symmetric n × n result, row-major: A is
+/// n × k (row stride `lda`), C has row stride `ldc`. Only the upper triangle
+/// (j ≥ i) is specified: a device may leave the strict lower triangle alone
+/// (the CPU's `?syrk`) or compute it too (a plain GEMM); callers mirror.
+public struct SyrkOp<T: DeviceScalar> {
+  public var n: Int, k: Int
+  public var alpha: T = 1, beta: T = 0
+  public var a: BufferView<T>, lda: Int
+  public var c: BufferView<T>, ldc: Int
+
+  public init(n: Int, k: Int, alpha: T = 1, a: BufferView<T>, lda: Int, beta: T = 0, c: BufferView<T>, ldc: Int) {
+    self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+    self.a = a; self.lda = lda; self.c = c; self.ldc = ldc
+  }
+
+  /// FLOPs of the upper triangle with its diagonal.
+  public var flops: Double { Double(n) * Double(n + 1) * Double(k) }
+
+  /// The same product as a GEMM over the whole n × n result.
+  public var asGemm: GemmOp<T> {
+    GemmOp(transB: true, m: n, n: n, k: k, alpha: alpha, a: a, lda: lda, b: a, ldb: lda, beta: beta, c: c, ldc: ldc)
+  }
+}
+
+/// The input cotangent of a conv layer for `count` images (samples ×
+/// outputs): `input = col2im(alpha · cotangent · Wᵀ)`, cotangent count ×
+/// (positions·outC), kernel W patch × outC (HWIO), input count × inputSize
+/// (overwritten); `patchScratch` (count × positions × patch values) may be
+/// overwritten.
+public struct ConvInputCotangentOp<T: DeviceScalar> {
+  public var geometry: ConvGeometry
+  public var count: Int
+  public var alpha: T
+  public var cotangent: BufferView<T>, kernel: BufferView<T>
+  public var patchScratch: BufferView<T>, input: BufferView<T>
+
+  public init(geometry: ConvGeometry, count: Int, alpha: T, cotangent: BufferView<T>, kernel: BufferView<T>,
+              patchScratch: BufferView<T>, input: BufferView<T>) {
+    self.geometry = geometry; self.count = count; self.alpha = alpha
+    self.cotangent = cotangent; self.kernel = kernel; self.patchScratch = patchScratch; self.input = input
+  }
+}
+
+/// Trace-mode Jacobian features of an affine layer for n samples, all m
+/// network outputs at once (see `Propagator.traceFeatures`): per sample
+/// (row stride `ld`), the kernel part [patch][m][outC] then, with a bias,
+/// [m][outC]:
+///
+///     out[k·m·outC + a·outC + c] = weightScale · Σ_p patches[p, k] · cotangent[a, p, c]
+///     out[patch·m·outC + a·outC + c] = biasScale · Σ_p cotangent[a, p, c]
+///
+/// patches: n × positions × patch; cotangent: n × m × positions × outC;
+/// scratch: n × positions × m × outC values the device may overwrite.
+public struct ConvFeaturesOp<T: DeviceScalar> {
+  public var n: Int, m: Int, positions: Int, patch: Int, outC: Int
+  public var patches: BufferView<T>, cotangent: BufferView<T>, scratch: BufferView<T>
+  public var out: BufferView<T>, ld: Int
+  public var weightScale: T, biasScale: T
+  public var hasBias: Bool
+
+  public init(n: Int, m: Int, positions: Int, patch: Int, outC: Int, patches: BufferView<T>,
+              cotangent: BufferView<T>, scratch: BufferView<T>, out: BufferView<T>, ld: Int,
+              weightScale: T, biasScale: T, hasBias: Bool) {
+    self.n = n; self.m = m; self.positions = positions; self.patch = patch; self.outC = outC
+    self.patches = patches; self.cotangent = cotangent; self.scratch = scratch; self.out = out; self.ld = ld
+    self.weightScale = weightScale; self.biasScale = biasScale; self.hasBias = hasBias
+  }
+}
+
+/// The cotangents of a conv layer's output, `[n, m, positions, channels]`
+/// (one block per network output a), regrouped by position,
+/// `[n, positions, m, channels]`, so that one product per sample covers all
+/// m outputs; optionally with their sums over positions (the bias part of
+/// the Jacobian), `sums[i·ldSums + a·channels + c] = scale·Σ_p G[i, a, p, c]`.
+public struct CotangentInterleaveOp<T: DeviceScalar> {
+  public var n: Int, m: Int, positions: Int, channels: Int
+  public var source: BufferView<T>
+  /// n × positions × m × channels (must not overlap `source`).
+  public var destination: BufferView<T>
+  /// Where the sums go (nil: none), row stride `ldSums` per sample.
+  public var sums: BufferView<T>?
+  public var ldSums: Int
+  public var scale: T
+
+  public init(n: Int, m: Int, positions: Int, channels: Int, source: BufferView<T>, destination: BufferView<T>,
+              sums: BufferView<T>? = nil, ldSums: Int = 0, scale: T = 1) {
+    self.n = n; self.m = m; self.positions = positions; self.channels = channels
+    self.source = source; self.destination = destination
+    self.sums = sums; self.ldSums = ldSums; self.scale = scale
+  }
+}
+
 /// The structured-NTK accumulation of one dense layer into one output tile:
 ///
 ///     out[(i·mult + a), (j·mult + b)] += (scaleA · (A1 A2ᵀ)[i, j] + c) · (G1 G2ᵀ)[(i·mult + a), (j·mult + b)]
@@ -126,6 +218,10 @@ public protocol ComputeDevice: AnyObject, Sendable {
   /// samples with all features resident; `fused`: the tiles go through the
   /// fused host kernel (float32, trace mode).
   func preferredGramTile(samples: Int, fused: Bool) -> Int
+  /// Samples per forward/backward batch of a Gram's features this device
+  /// prefers when each sample needs `bytesPerSample` bytes of propagation
+  /// buffers (default 256; the memory budget may lower it further).
+  func preferredPropagationBatch(bytesPerSample: Int) -> Int
 
   // MARK: Memory
   /// A zero-filled buffer.
@@ -178,6 +274,14 @@ public protocol ComputeDevice: AnyObject, Sendable {
   /// A batch of GEMMs (default: one `gemm` per entry, see the extension);
   /// a requirement so that a backend's fused version is used through `any ComputeDevice`.
   func gemmBatched<T: DeviceScalar>(_ batch: BatchedGemmOp<T>) throws
+  /// The upper triangle of a symmetric product (default: the whole GEMM, see the extension).
+  func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws
+  /// Regroups conv-layer cotangents by position, with their sums over positions (see `CotangentInterleaveOp`).
+  func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws
+  /// The input cotangent of a conv layer (default: `convInputCotangentByProducts`).
+  func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws
+  /// Trace-mode features of an affine layer (default: `convTraceFeaturesByProducts`).
+  func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws
 }
 
 extension ComputeDevice {
@@ -266,4 +370,48 @@ extension ComputeDevice {
       try gemm(op)
     }
   }
+}
+
+extension ComputeDevice {
+  /// Default: patch cotangents as one product, then `col2im`.
+  public func convInputCotangent<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    try convInputCotangentByProducts(op)
+  }
+
+  /// `convInputCotangent` from the primitives `gemm` and `col2im`.
+  public func convInputCotangentByProducts<T: DeviceScalar>(_ op: ConvInputCotangentOp<T>) throws {
+    let g = op.geometry
+    try gemm(GemmOp(transB: true, m: op.count * g.positions, n: g.patch, k: g.outC, alpha: op.alpha,
+                    a: op.cotangent, lda: g.outC, b: op.kernel, ldb: g.outC, beta: 0, c: op.patchScratch, ldc: g.patch))
+    try col2im(g, cols: op.patchScratch, input: op.input, n: op.count)
+  }
+
+  /// Default: the cotangents regrouped by position (with their sums for the
+  /// bias), then one product per sample, (patch × pos)·(pos × m·outC).
+  public func convTraceFeatures<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    try convTraceFeaturesByProducts(op)
+  }
+
+  /// `convTraceFeatures` from the primitives `interleaveCotangents` and `gemmBatched`.
+  public func convTraceFeaturesByProducts<T: DeviceScalar>(_ op: ConvFeaturesOp<T>) throws {
+    let width = op.m * op.outC
+    try interleaveCotangents(CotangentInterleaveOp(
+      n: op.n, m: op.m, positions: op.positions, channels: op.outC, source: op.cotangent, destination: op.scratch,
+      sums: op.hasBias ? op.out.advanced(by: op.patch * width) : nil, ldSums: op.ld, scale: op.biasScale))
+    try gemmBatched(BatchedGemmOp(
+      op: GemmOp(transA: true, m: op.patch, n: width, k: op.positions, alpha: op.weightScale,
+                 a: op.patches, lda: op.patch, b: op.scratch, ldb: width, beta: 0, c: op.out, ldc: width),
+      count: op.n, strideA: op.positions * op.patch, strideB: op.positions * width, strideC: op.ld))
+  }
+}
+
+extension ComputeDevice {
+  /// Default: 256 samples, launches large enough to fill a device.
+  public func preferredPropagationBatch(bytesPerSample: Int) -> Int { 256 }
+}
+
+extension ComputeDevice {
+  /// Default: the whole n × n product as one GEMM (the lower triangle is then
+  /// computed too, which `SyrkOp` allows).
+  public func syrk<T: DeviceScalar>(_ op: SyrkOp<T>) throws { try gemm(op.asGemm) }
 }

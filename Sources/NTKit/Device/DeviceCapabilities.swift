@@ -12,11 +12,16 @@ public struct DeviceCapabilities: Sendable, Equatable {
   /// and fixed-order GEMM, CFastMLP's dense-MLP training and RND steps) may
   /// run on this device's buffers. Implies `hostAddressableMemory`.
   public var fusedHostKernels: Bool
+  /// The primitives may be called from several threads at once on disjoint
+  /// buffers (each call then runs on its caller's thread): an algorithm may
+  /// run independent work, e.g. a Gram's feature blocks, one per core.
+  public var concurrentCalls: Bool
 
-  public init(hostAddressableMemory: Bool, fusedHostKernels: Bool) {
+  public init(hostAddressableMemory: Bool, fusedHostKernels: Bool, concurrentCalls: Bool = false) {
     precondition(!fusedHostKernels || hostAddressableMemory, "fused host kernels need host-addressable memory")
     self.hostAddressableMemory = hostAddressableMemory
     self.fusedHostKernels = fusedHostKernels
+    self.concurrentCalls = concurrentCalls
   }
 }
 

@@ -14,6 +14,11 @@ public protocol DeviceScalar: BinaryFloatingPoint, Sendable where Self.RawSignif
     _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Self,
     _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
     _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
+  /// Upper triangle of `C = alpha·A·Aᵀ + beta·C`, A n × k, row-major (cblas_?syrk);
+  /// the strict lower triangle of C is not touched.
+  static func blasSyrkUpper(
+    _ n: Int, _ k: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int,
+    _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
   var float: Float { get }
   var double: Double { get }
   static func exp(_ x: Self) -> Self
@@ -34,6 +39,13 @@ extension Float: DeviceScalar {
     ntk_cblas_sgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
+  public static func blasSyrkUpper(
+    _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
+                beta, c, blasint(ldc))
+  }
   public var float: Float { self }
   public var double: Double { Double(self) }
   public static func exp(_ x: Float) -> Float { libm_expf(x) }
@@ -51,6 +63,13 @@ extension Double: DeviceScalar {
   ) {
     ntk_cblas_dgemm(CblasRowMajor, trans(transA), trans(transB), blasint(m), blasint(n), blasint(k),
                 alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+  }
+  public static func blasSyrkUpper(
+    _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int,
+    _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int
+  ) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
+                beta, c, blasint(ldc))
   }
   public var float: Float { Float(self) }
   public var double: Double { self }

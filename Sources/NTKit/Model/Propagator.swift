@@ -154,11 +154,15 @@ final class Propagator<T: DeviceScalar> {
         try visit(k, a, current)
         guard k > lowestAffine else { return }
         let g = a.geometry
-        let target = g.isDense ? spare : patchCotangent!.view
-        try product(GemmOp(transB: true, m: n * m * g.positions, n: g.patch, k: g.outC, alpha: T(a.weightScale),
-                               a: current, lda: g.outC, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
-                               beta: 0, c: target, ldc: g.patch))
-        if !g.isDense { try device.col2im(g, cols: target, input: spare, n: n * m) }
+        if g.isDense {
+          try product(GemmOp(transB: true, m: n * m, n: g.patch, k: g.outC, alpha: T(a.weightScale),
+                             a: current, lda: g.outC, b: parameters.view(at: a.kernelOffset), ldb: g.outC,
+                             beta: 0, c: spare, ldc: g.patch))
+        } else {
+          try device.convInputCotangent(ConvInputCotangentOp(
+            geometry: g, count: n * m, alpha: T(a.weightScale), cotangent: current,
+            kernel: parameters.view(at: a.kernelOffset), patchScratch: patchCotangent!.view, input: spare))
+        }
         swap(&current, &spare)
       case .activation(let act, let width):
         try device.activationBackward(act, z: layerInput(k), cotangent: current, n: n, m: m, width: width)
@@ -195,5 +199,28 @@ final class Propagator<T: DeviceScalar> {
           count: n, strideA: 0, strideB: m * g.positions * g.outC, strideC: m * ld))
       }
     }
+  }
+
+  /// Trace-mode features of affine layer k: per sample the m·P values of
+  /// `jacobianBlock`, in another order — kernel part [patch][m][outC], then
+  /// bias [m][outC] — computed for all m outputs at once
+  /// (`ComputeDevice.convTraceFeatures`: one product per sample over the
+  /// regrouped cotangents [pos][m·outC], or the CPU's own kernel) instead
+  /// of m small products per sample.
+  ///
+  /// The order may differ from the documented [n, m, P] because the trace
+  /// NTK only takes dot products of two samples' features, Σ_(a, θ) Φ₁Φ₂:
+  /// a sum is the same for any order of its terms as long as both samples
+  /// use the same one, which every sample here does. `ntk jacobian` and the
+  /// full-mode NTK (which pair outputs a and b) keep `jacobianBlock`.
+  func traceFeatures(_ k: Int, _ a: AffineLayer, cotangent G: BufferView<T>, n: Int, into out: BufferView<T>, ld: Int) throws {
+    let g = a.geometry, m = multiplicity
+    // The other ping-pong buffer is free while `backward` visits a layer.
+    let scratch = (G.buffer === pingPong[0] ? pingPong[1] : pingPong[0]).view
+    precondition(n * g.positions * m * g.outC <= scratch.buffer.count, "traceFeatures: scratch too small")
+    try device.convTraceFeatures(ConvFeaturesOp(
+      n: n, m: m, positions: g.positions, patch: g.patch, outC: g.outC, patches: patches(k), cotangent: G,
+      scratch: scratch, out: out, ld: ld, weightScale: T(a.weightScale), biasScale: T(a.biasScale),
+      hasBias: a.hasBias))
   }
 }

@@ -9,9 +9,18 @@
 /// `computeResident()`. Streamed: `rows` recomputes X₁'s block into the first
 /// store (only when the row block changes) and `columns` X₂'s block into the
 /// second, both at slot 0.
+///
+/// On a device that takes concurrent calls (`capabilities.concurrentCalls`,
+/// the CPU) one propagator per core (`memory.propagators`) runs whole sample
+/// blocks on its own thread: a block's passes stay in that core's caches and
+/// no primitive waits for the others. Blocks are `memory.propagationBatch`
+/// samples whatever the worker count, so the features (hence Θ) do not
+/// depend on it.
 final class GramFeatureStore<T: DeviceScalar> {
   let device: any ComputeDevice
-  let propagator: Propagator<T>
+  /// One propagator, or one per worker (each `capacity` samples).
+  let propagators: [Propagator<T>]
+  var propagator: Propagator<T> { propagators[0] }
   /// The plan's layers with their offsets in a store.
   let layers: [GramPlan.Layer]
   /// Sample slots per layer block.
@@ -41,9 +50,12 @@ final class GramFeatureStore<T: DeviceScalar> {
     resident = memory.residentFeatures
     capacity = memory.storeCapacity
     let theta = try device.upload(parameters: parameters, as: T.self)
-    propagator = try Propagator<T>(network: network, parameters: theta, device: device,
-                                   capacity: memory.propagationBatch, multiplicity: network.outputSize)
-    propagator.fixedOrderProducts = fixedOrderProducts
+    propagators = try (0..<memory.propagators).map { _ in
+      let p = try Propagator<T>(network: network, parameters: theta, device: device,
+                                capacity: memory.propagationBatch, multiplicity: network.outputSize)
+      p.fixedOrderProducts = fixedOrderProducts
+      return p
+    }
     var layers = plan.layers
     var offset = 0
     for i in layers.indices {
@@ -99,43 +111,71 @@ final class GramFeatureStore<T: DeviceScalar> {
     return 0
   }
 
-  /// Features of samples `range` of `x` into `store` at sample slot `slot`.
+  /// Features of samples `range` of `x` into `store` at sample slot `slot`:
+  /// blocks of a propagator's capacity, dealt round-robin to the propagators.
   private func compute(_ x: Tensor, _ range: Range<Int>, into store: DeviceBuffer<T>, slot: Int) throws {
     let t0 = monotonicSeconds()
     defer { seconds += monotonicSeconds() - t0 }
-    let m = outputs
-    var lo = range.lowerBound
-    while lo < range.upperBound {
-      let n = min(propagator.capacity, range.upperBound - lo)
-      try device.write(rows: lo..<lo + n, of: x, to: propagator.input.view)
-      try propagator.forward(n: n)
-      let s = slot + (lo - range.lowerBound)
-      var layerIndex = layers.count - 1
-      try propagator.backward(n: n, seed: nil) { k, a, g in
-        while layers[layerIndex].layerIndex != k { layerIndex -= 1 }
-        let l = layers[layerIndex]
-        let base = store.view(at: l.offset)
-        switch l.strategy {
-        case .structured:
-          let fi = a.geometry.inC, fo = a.geometry.outC
-          try device.copy(propagator.layerInput(k), to: base.advanced(by: s * fi), count: n * fi)
-          if l.compressedCotangent, let norms = lastLayerNorms {
-            // U[i, c] = w_L·‖W_L[c, :]‖·σ'(z_ic)
-            let u = base.advanced(by: capacity * fi + s * fo)
-            try device.fill(u, count: n * fo, value: 0)
-            try device.addRowVector(u, rows: n, cols: fo, vector: norms.view, scale: T(lastLayer!.weightScale))
-            if let act = l.activationAbove {
-              try device.activationBackward(act, z: propagator.layerInput(k + 1), cotangent: u, n: n, m: 1, width: fo)
-            }
-          } else {
-            try device.copy(g, to: base.advanced(by: capacity * fi + s * m * fo), count: n * m * fo)
-          }
-        case .explicit:
-          try propagator.jacobianBlock(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
-                                       ld: a.parameterCount)
+    let per = propagator.capacity
+    let blocks = stride(from: range.lowerBound, to: range.upperBound, by: per).map {
+      $0..<min(range.upperBound, $0 + per)
+    }
+    let workers = min(propagators.count, blocks.count)
+    if workers <= 1 {
+      for b in blocks { try compute(x, b, with: propagator, into: store, slot: slot + (b.lowerBound - range.lowerBound)) }
+      return
+    }
+    // One error slot per worker (each writes only its own).
+    let failures = UnsafeMutableBufferPointer<Error?>.allocate(capacity: workers)
+    failures.initialize(repeating: nil)
+    defer { failures.deinitialize(); failures.deallocate() }
+    parallelWorkers(workers) { w in
+      do {
+        for b in stride(from: w, to: blocks.count, by: workers).map({ blocks[$0] }) {
+          try compute(x, b, with: propagators[w], into: store, slot: slot + (b.lowerBound - range.lowerBound))
         }
+      } catch {
+        failures[w] = error
       }
-      lo += n
+    }
+    if let error = failures.lazy.compactMap({ $0 }).first { throw error }
+  }
+
+  /// Features of the samples `rows` of `x` (at most the propagator's capacity) into `store` from slot `s`.
+  private func compute(_ x: Tensor, _ rows: Range<Int>, with propagator: Propagator<T>, into store: DeviceBuffer<T>,
+                       slot s: Int) throws {
+    let m = outputs
+    let n = rows.count
+    try device.write(rows: rows, of: x, to: propagator.input.view)
+    try propagator.forward(n: n)
+    var layerIndex = layers.count - 1
+    try propagator.backward(n: n, seed: nil) { k, a, g in
+      while layers[layerIndex].layerIndex != k { layerIndex -= 1 }
+      let l = layers[layerIndex]
+      let base = store.view(at: l.offset)
+      switch l.strategy {
+      case .structured:
+        let fi = a.geometry.inC, fo = a.geometry.outC
+        try device.copy(propagator.layerInput(k), to: base.advanced(by: s * fi), count: n * fi)
+        if l.compressedCotangent, let norms = lastLayerNorms {
+          // U[i, c] = w_L·‖W_L[c, :]‖·σ'(z_ic)
+          let u = base.advanced(by: capacity * fi + s * fo)
+          try device.fill(u, count: n * fo, value: 0)
+          try device.addRowVector(u, rows: n, cols: fo, vector: norms.view, scale: T(lastLayer!.weightScale))
+          if let act = l.activationAbove {
+            try device.activationBackward(act, z: propagator.layerInput(k + 1), cotangent: u, n: n, m: 1, width: fo)
+          }
+        } else {
+          try device.copy(g, to: base.advanced(by: capacity * fi + s * m * fo), count: n * m * fo)
+        }
+      case .explicit where mode == .trace:
+        // One row of M·P features per sample, in `traceFeatures`' order (a dot product needs only the same order).
+        try propagator.traceFeatures(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
+                                     ld: l.featureWidth)
+      case .explicit:
+        try propagator.jacobianBlock(k, a, cotangent: g, n: n, into: base.advanced(by: s * l.featureWidth),
+                                     ld: a.parameterCount)
+      }
     }
   }
 }

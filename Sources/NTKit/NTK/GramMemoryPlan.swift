@@ -4,7 +4,7 @@
 /// sizes — no device calls — so every budget edge case is unit-tested.
 ///
 /// Budget terms (bytes): propagation buffers (`propagatorBytesPerSample` ×
-/// batch) + the device's tile scratch + features (all samples when resident,
+/// batch × propagators) + the device's tile scratch + features (all samples when resident,
 /// two blocks when streamed) + one tile buffer when the output is not host
 /// memory. The output itself is not counted.
 public struct GramMemoryPlan: Sendable, Equatable {
@@ -30,15 +30,23 @@ public struct GramMemoryPlan: Sendable, Equatable {
     public var forcedBlock: Int?
     /// Recompute features per block even when they would fit.
     public var forceStreaming: Bool
+    /// The device's propagation batch (`preferredPropagationBatch`), at most 256.
+    public var preferredPropagationBatch: Int
+    /// Propagators running at once (one per core on a device that takes
+    /// concurrent calls), each with buffers for a whole batch.
+    public var propagators: Int
 
     public init(n1: Int, n2: Int, sameSet: Bool, budget: Int, featureBytesPerSample: Int,
                 propagatorBytesPerSample: Int, scratchBytes: Int, tileBytesPerPair: Int,
-                preferredBlock: Int = 1024, forcedBlock: Int? = nil, forceStreaming: Bool = false) {
+                preferredBlock: Int = 1024, forcedBlock: Int? = nil, forceStreaming: Bool = false,
+                preferredPropagationBatch: Int = 256, propagators: Int = 1) {
       self.n1 = n1; self.n2 = n2; self.sameSet = sameSet; self.budget = budget
       self.featureBytesPerSample = featureBytesPerSample
       self.propagatorBytesPerSample = propagatorBytesPerSample
       self.scratchBytes = scratchBytes; self.tileBytesPerPair = tileBytesPerPair
       self.preferredBlock = preferredBlock; self.forcedBlock = forcedBlock; self.forceStreaming = forceStreaming
+      self.preferredPropagationBatch = preferredPropagationBatch
+      self.propagators = max(1, propagators)
     }
   }
 
@@ -48,6 +56,8 @@ public struct GramMemoryPlan: Sendable, Equatable {
   public let residentFeatures: Bool
   /// Samples per forward/backward batch: up to 256, within an eighth of the budget.
   public let propagationBatch: Int
+  /// Propagators running at once, each with a batch's buffers.
+  public let propagators: Int
   /// Sample slots of one feature store (all samples when resident, one block when streamed).
   public let storeCapacity: Int
   /// Values of the tile buffer (0 when tiles go straight into host output).
@@ -59,10 +69,13 @@ public struct GramMemoryPlan: Sendable, Equatable {
   /// it would take (blocks of a few samples) when even that does not fit.
   public init(_ r: Request) throws {
     precondition(r.n1 > 0 && r.n2 > 0, "GramMemoryPlan: sample counts must be positive")
-    // Propagation blocks: up to 256 samples, within an eighth of the budget
-    // (a conv net carries M cotangents per sample through every layer).
-    propagationBatch = max(1, min(max(r.n1, r.n2), 256, r.budget / 8 / max(r.propagatorBytesPerSample, 1)))
-    let fixed = r.propagatorBytesPerSample * propagationBatch + r.scratchBytes
+    // Propagation blocks: up to 256 samples (or the device's preference),
+    // within an eighth of the budget (a conv net carries M cotangents per
+    // sample through every layer).
+    propagationBatch = max(1, min(max(r.n1, r.n2), 256, r.preferredPropagationBatch,
+                                  r.budget / 8 / max(r.propagatorBytesPerSample * r.propagators, 1)))
+    propagators = r.propagators
+    let fixed = r.propagatorBytesPerSample * propagationBatch * r.propagators + r.scratchBytes
     let allSamples = r.sameSet ? r.n1 : r.n1 + r.n2
     func tileBytes(_ b: Int) -> Int { b * b * r.tileBytesPerPair }
     let residentBytes = fixed + allSamples * r.featureBytesPerSample

@@ -26,6 +26,8 @@ final class GramTileWriter<T: DeviceScalar> {
   let kernels: CPUDevice?
   let fusedLayers: [GramPlan.Layer]
   let useFused: Bool
+  /// Some layer goes through explicit Jacobian blocks (Φ₁Φ₂ᵀ products).
+  let hasExplicit: Bool
   /// Every layer fused and a symmetric Gram: each tile writes its own mirror
   /// (no mirroring pass at the end).
   let mirrorsItself: Bool
@@ -52,6 +54,7 @@ final class GramTileWriter<T: DeviceScalar> {
     // (Fuel N = 16 384: 1.0–2.6 s with MADV_HUGEPAGE, 1.1–1.35 s without).
     outBuffer = hostOutput ? DeviceBuffer(count: output.count, handle: nil, hostPointer: output.baseAddress!) : nil
     fusedLayers = store.layers.filter { $0.strategy == .structured }
+    hasExplicit = store.layers.contains { $0.strategy == .explicit }
     useFused = kernels != nil && T.self == Float.self && mode == .trace && !fusedLayers.isEmpty
     mirrorsItself = useFused && symmetric && fusedLayers.count == store.layers.count && hostOutput
   }
@@ -97,11 +100,15 @@ final class GramTileWriter<T: DeviceScalar> {
   func write(_ t: GramTileSchedule.Tile, s1: Int, s2: Int) throws {
     let I = t.rows, J = t.columns
     let r1 = I.count, r2 = J.count
+    // A diagonal tile of a symmetric Gram (the same samples on both sides):
+    // explicit layers add only its upper triangle (`syrk`), then the tile is
+    // mirrored within itself.
+    let diagonal = t.isDiagonal && r1 == r2 && s1 == s2
+    let mirrorTile = diagonal && hasExplicit
     if let outBuffer {
       let view = outBuffer.view(at: I.lowerBound * mult * ldo + J.lowerBound * mult)
       if useFused {
-        // A diagonal tile of a symmetric Gram with only structured layers: upper triangle, mirrored.
-        let diagonal = mirrorsItself && t.row == t.column
+        // The fused kernel computes a diagonal tile's upper triangle and mirrors it.
         let mirror = mirrorsItself && t.row != t.column ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
         let packed = packedRows.map { rows in
           (rows: UnsafePointer(rows + t.row * rowStride), columns: UnsafePointer(packedColumns! + t.column * columnStride))
@@ -110,21 +117,26 @@ final class GramTileWriter<T: DeviceScalar> {
       } else {
         for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
       }
-      try accumulate(s1, r1, s2, r2, into: view, ldo: ldo, fused: useFused)
+      try accumulate(s1, r1, s2, r2, into: view, ldo: ldo, fused: useFused, diagonal: diagonal)
     } else if let tile {
       try device.fill(tile.view, count: r1 * mult * r2 * mult, value: 0)
-      try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult, fused: false)
+      try accumulate(s1, r1, s2, r2, into: tile.view, ldo: r2 * mult, fused: false, diagonal: diagonal)
       for r in 0..<r1 * mult {
         let dst = UnsafeMutableBufferPointer(rebasing: output[((I.lowerBound * mult + r) * ldo + J.lowerBound * mult)...].prefix(r2 * mult))
         try device.read(tile.view(at: r * r2 * mult), into: dst)
       }
     }
+    if mirrorTile {
+      CPUDevice.mirrorWithinTile(output.baseAddress! + I.lowerBound * mult * ldo + J.lowerBound * mult,
+                                 n: r1 * mult, ldo: ldo)
+    }
   }
 
   /// Accumulates every layer into the tile for first-store rows [s1, s1+r1) × second-store rows [s2, s2+r2).
   /// With `fused`, the structured layers were already written (overwriting) by the fused kernel.
+  /// With `diagonal` (the same samples on both sides), explicit layers add only the upper triangle.
   private func accumulate(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, ldo: Int,
-                          fused: Bool) throws {
+                          fused: Bool, diagonal: Bool) throws {
     let store1 = store.first, store2 = store.second, capacity = store.capacity
     for l in store.layers {
       let a = l.affine
@@ -146,6 +158,11 @@ final class GramTileWriter<T: DeviceScalar> {
           out: out, ldo: ldo))
       case .explicit:
         let k = mode == .trace ? outputs * a.parameterCount : a.parameterCount
+        if diagonal {
+          try device.syrk(SyrkOp(n: r1 * mult, k: k, alpha: 1, a: store1.view(at: l.offset + s1 * l.featureWidth),
+                                 lda: k, beta: 1, c: out, ldc: ldo))
+          continue
+        }
         try device.gemm(GemmOp(transB: true, m: r1 * mult, n: r2 * mult, k: k, alpha: 1,
                                a: store1.view(at: l.offset + s1 * l.featureWidth), lda: k,
                                b: store2.view(at: l.offset + s2 * l.featureWidth), ldb: k,

@@ -85,16 +85,20 @@ public enum NTKGram {
     let size = MemoryLayout<T>.stride
     // The fixed-order fused host kernels apply in float32 trace mode.
     let fused = device.capabilities.fusedHostKernels && T.self == Float.self && options.mode == .trace
+    let propagatorBytes = Propagator<T>.bytesPerSample(network, multiplicity: m)
     let memory = try GramMemoryPlan(GramMemoryPlan.Request(
       n1: n1, n2: n2, sameSet: inputs2 == nil, budget: options.memoryBudget,
       featureBytesPerSample: plan.featuresPerSample * size,
-      propagatorBytesPerSample: Propagator<T>.bytesPerSample(network, multiplicity: m),
+      propagatorBytesPerSample: propagatorBytes,
       scratchBytes: device.ntkTileScratchBytes(featuresPerSample: plan.featuresPerSample, multiplicity: mult,
                                                scalarBytes: size),
       // A host-memory device writes tiles straight into the output; others go through a tile buffer.
       tileBytesPerPair: device.capabilities.hostAddressableMemory ? 0 : mult * mult * size,
       preferredBlock: device.preferredGramTile(samples: max(n1, n2), fused: fused),
-      forcedBlock: options.blockSize, forceStreaming: options.forceStreaming))
+      forcedBlock: options.blockSize, forceStreaming: options.forceStreaming,
+      preferredPropagationBatch: device.preferredPropagationBatch(bytesPerSample: propagatorBytes),
+      // Feature blocks one per core where the device takes concurrent calls.
+      propagators: device.capabilities.concurrentCalls ? CPUThreads.count : 1))
 
     // A net of structured layers only on the fused path is fixed-order end
     // to end: features too (explicit layers, convolutions, go through BLAS,

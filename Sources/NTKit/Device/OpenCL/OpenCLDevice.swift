@@ -409,6 +409,18 @@ public final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
                  count: n * g.inputSize)
   }
 
+  public func interleaveCotangents<T: DeviceScalar>(_ op: CotangentInterleaveOp<T>) throws {
+    let shape: [CLArg] = [.int(op.n), .int(op.m), .int(op.positions), .int(op.channels)]
+    try launch1D("ntk_interleave_cotangents", file: "conv.cl", T.self,
+                 [.mem(mem(op.source)), .offset(op.source.offset), .mem(mem(op.destination)),
+                  .offset(op.destination.offset)] + shape, count: op.n * op.m * op.positions * op.channels)
+    if let sums = op.sums {
+      try launch1D("ntk_cotangent_sums", file: "conv.cl", T.self,
+                   [.mem(mem(op.source)), .offset(op.source.offset), .mem(mem(sums)), .offset(sums.offset),
+                    .offset(op.ldSums), .real(op.scale)] + shape, count: op.n * op.m * op.channels)
+    }
+  }
+
   func poolArgs(_ p: PoolGeometry, n: Int) -> [CLArg] {
     [.int(n), .int(p.inH), .int(p.inW), .int(p.channels), .int(p.wh), .int(p.ww), .int(p.sh), .int(p.sw),
      .int(p.outH), .int(p.outW)]
