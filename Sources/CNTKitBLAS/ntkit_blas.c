@@ -22,6 +22,8 @@
 static struct {
   __typeof__(&cblas_sgemm) sgemm;
   __typeof__(&cblas_dgemm) dgemm;
+  __typeof__(&cblas_ssyrk) ssyrk;
+  __typeof__(&cblas_dsyrk) dsyrk;
   __typeof__(&cblas_dgemv) dgemv;
   __typeof__(&cblas_ddot) ddot;
   __typeof__(&cblas_dnrm2) dnrm2;
@@ -74,6 +76,8 @@ static void load_blas(void) {
 #define NTK_SYM(field, name) blas.field = (__typeof__(blas.field))symbol(h, library, name, &missing, blas_message, sizeof blas_message)
   NTK_SYM(sgemm, "cblas_sgemm");
   NTK_SYM(dgemm, "cblas_dgemm");
+  NTK_SYM(ssyrk, "cblas_ssyrk");
+  NTK_SYM(dsyrk, "cblas_dsyrk");
   NTK_SYM(dgemv, "cblas_dgemv");
   NTK_SYM(ddot, "cblas_ddot");
   NTK_SYM(dnrm2, "cblas_dnrm2");
@@ -159,6 +163,18 @@ void ntk_cblas_dgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum C
                      const double *b, blasint ldb, double beta, double *c, blasint ldc) {
   require_blas();
   blas.dgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void ntk_cblas_ssyrk(enum CBLAS_ORDER order, enum CBLAS_UPLO uplo, enum CBLAS_TRANSPOSE trans, blasint n, blasint k,
+                     float alpha, const float *a, blasint lda, float beta, float *c, blasint ldc) {
+  require_blas();
+  blas.ssyrk(order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc);
+}
+
+void ntk_cblas_dsyrk(enum CBLAS_ORDER order, enum CBLAS_UPLO uplo, enum CBLAS_TRANSPOSE trans, blasint n, blasint k,
+                     double alpha, const double *a, blasint lda, double beta, double *c, blasint ldc) {
+  require_blas();
+  blas.dsyrk(order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc);
 }
 
 void ntk_cblas_dgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, blasint m, blasint n,

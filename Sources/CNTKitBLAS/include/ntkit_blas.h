@@ -48,6 +48,10 @@ void ntk_cblas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum C
 void ntk_cblas_dgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB,
                      blasint m, blasint n, blasint k, double alpha, const double *a, blasint lda,
                      const double *b, blasint ldb, double beta, double *c, blasint ldc);
+void ntk_cblas_ssyrk(enum CBLAS_ORDER order, enum CBLAS_UPLO uplo, enum CBLAS_TRANSPOSE trans, blasint n, blasint k,
+                     float alpha, const float *a, blasint lda, float beta, float *c, blasint ldc);
+void ntk_cblas_dsyrk(enum CBLAS_ORDER order, enum CBLAS_UPLO uplo, enum CBLAS_TRANSPOSE trans, blasint n, blasint k,
+                     double alpha, const double *a, blasint lda, double beta, double *c, blasint ldc);
 void ntk_cblas_dgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, blasint m, blasint n,
                      double alpha, const double *a, blasint lda, const double *x, blasint incx,
                      double beta, double *y, blasint incy);

@@ -43,7 +43,7 @@ extension Float: DeviceScalar {
     _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
   ) {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
+    ntk_cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
                 beta, c, blasint(ldc))
   }
   public var float: Float { self }
@@ -68,7 +68,7 @@ extension Double: DeviceScalar {
     _ n: Int, _ k: Int, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int,
     _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int
   ) {
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
+    ntk_cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k), alpha, a, blasint(lda),
                 beta, c, blasint(ldc))
   }
   public var float: Float { Float(self) }
