@@ -355,3 +355,105 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
   free(raw);
   return 0;
 }
+
+// MARK: - Explicit features: out += X1·X2ᵀ in fixed chunks (ntk_explicit_gram_f32)
+//
+// Shapes and layout: X1 rows1 × k (row stride ld1), X2 cols × k (row stride
+// ld2), out rows1 × cols (row stride ldo), all row-major. Loops: column
+// blocks of 512 (AVX-512) or 256 columns (a 512 or 256 KiB chunk: within
+// Zen 4/5's 1 MiB and Zen 3's 512 KiB L2); the reduction in chunks of
+// NTK_EXPLICIT_KC values (the block's chunk, packed [NC/NR][KC][NR], stays in
+// L2); per chunk each row micro-panel is packed [KC][MR] (L1) and multiplied
+// by every column micro-panel of the block with the register-blocked dot
+// kernels above. Each chunk's dot product is a chain of fused multiply-adds
+// from 0, added to out chunk by chunk in order: the same bits on every
+// instruction set, micro-tile and row split.
+
+enum { NTK_EXPLICIT_KC = 256, NTK_EXPLICIT_NC = 512 };
+
+typedef void (*dot_fn)(const float *ap, const float *bp, size_t k, float *res);
+
+static void dot_portable(const float *ap, const float *bp, size_t k, float *res) {
+  enum { MR = 4, NR = 8 };
+  float s[MR * NR];
+  for (int e = 0; e < MR * NR; e++) s[e] = 0;
+  for (size_t p = 0; p < k; p++)
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) s[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], s[r * NR + j]);
+  memcpy(res, s, sizeof s);
+}
+
+#ifdef NTK_X86
+__attribute__((target("avx2,fma"))) static void dot_avx2_call(const float *ap, const float *bp, size_t k, float *res) {
+  dot_avx2(ap, bp, k, res);
+}
+__attribute__((target("avx512f"))) static void dot_avx512_call(const float *ap, const float *bp, size_t k, float *res) {
+  dot_avx512(ap, bp, k, res);
+}
+#endif
+
+static dot_fn pick_dot(int isa) {
+#ifdef NTK_X86
+  if (isa == NTK_ISA_AVX512) return dot_avx512_call;
+  if (isa == NTK_ISA_AVX2) return dot_avx2_call;
+#endif
+  (void)isa;
+  return dot_portable;
+}
+
+// Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
+// in all) as [kc][w], rows past n zero.
+static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
+  for (size_t r = 0; r < w; r++) {
+    if (r0 + r < n) {
+      const float *src = x + (r0 + r) * ld + p0;
+      for (size_t p = 0; p < kc; p++) dst[p * w + r] = src[p];
+    } else {
+      for (size_t p = 0; p < kc; p++) dst[p * w + r] = 0;
+    }
+  }
+}
+
+size_t ntk_explicit_gram_scratch_f32(void) {
+  return (size_t)NTK_EXPLICIT_NC * NTK_EXPLICIT_KC + (size_t)NTK_EXPLICIT_KC * 8 + 8 * 32 + 16;
+}
+
+int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t ld2, size_t rows1, size_t cols,
+                          size_t k, float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled) {
+  if (rows1 == 0 || cols == 0 || k == 0) return 0;
+  int isa = ntk_isa_get();
+  micro_shape s = shape_for(isa);
+  dot_fn dot = pick_dot(isa);
+  const size_t mr = (size_t)s.mr, nr = (size_t)s.nr, kcmax = NTK_EXPLICIT_KC;
+  const size_t nc = round_down(isa == NTK_ISA_AVX512 ? NTK_EXPLICIT_NC : NTK_EXPLICIT_NC / 2, nr);
+  void *raw = NULL;
+  if (posix_memalign(&raw, 64, ntk_explicit_gram_scratch_f32() * sizeof(float)) != 0) return -1;
+  // Scratch: the block's packed chunk, a row micro-panel's chunk, the micro-tile (64-byte aligned).
+  float *bpack = raw, *apack = bpack + nc * kcmax, *acc = apack + kcmax * mr;
+  for (size_t j0 = 0; j0 < cols; j0 += nc) {
+    size_t nj = cols - j0 < nc ? cols - j0 : nc;
+    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    if (cancelled && cancelled()) { free(raw); return 1; }
+    for (size_t p0 = 0; p0 < k; p0 += kcmax) {
+      size_t kc = k - p0 < kcmax ? k - p0 : kcmax;
+      for (size_t q = 0; q * nr < nj; q++) pack_chunk(x2, ld2, cols, j0 + q * nr, nr, p0, kc, bpack + q * kcmax * nr);
+      for (size_t ir = 0; ir < rows1; ir += mr) {
+        // Later row panels lie further below the diagonal.
+        if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + ir) break;
+        size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
+        pack_chunk(x1, ld1, rows1, ir, mr, p0, kc, apack);
+        for (size_t jr = 0; jr < nj; jr += nr) {
+          size_t width = nj - jr < nr ? nj - jr : nr;
+          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+          dot(apack, bpack + (jr / nr) * kcmax * nr, kc, acc);
+          for (size_t r = 0; r < rows; r++) {
+            float *o = out + (ir + r) * ldo + j0 + jr;
+            for (size_t c = 0; c < width; c++) o[c] += acc[r * nr + c];
+          }
+        }
+      }
+    }
+  }
+  free(raw);
+  return 0;
+}

@@ -48,3 +48,51 @@ final class FixedOrderGemmTests: XCTestCase {
     }
   }
 }
+
+/// The explicit-layer Gram kernel (`CPUDevice.explicitGram`,
+/// `ntk_explicit_gram_f32`): out += X1·X2ᵀ in fixed chunks of 256, the same
+/// bits on every instruction set (micro-tiles of 4, 6 and 8 rows; two
+/// workers split the larger cases), upper triangle on diagonal tiles.
+final class ExplicitGramKernelTests: XCTestCase {
+  func testSameBitsOnEveryInstructionSetAndCloseToFloat64() throws {
+    let device = CPUDevice.shared
+    var rng = SeededRandom(seed: 9)
+    // Rows/columns off every micro-tile (4×8, 6×16, 8×32) and k off the 256-value chunk.
+    for (rows, cols, k, diagonal) in [(5, 7, 3, false), (29, 53, 300, false), (61, 61, 513, true), (100, 100, 257, true),
+                                      (130, 70, 1000, false)] {
+      let ld = k + 5
+      let x2 = (0..<cols * ld).map { _ in Float(rng.normal()) }
+      let x1 = diagonal ? x2 : (0..<rows * ld).map { _ in Float(rng.normal()) }
+      var first: [Float]?
+      for isa in CPUInstructionSet.allCases where isa <= CPUInstructionSet.widestSupported {
+        do {
+          var out = [Float](repeating: 0.25, count: rows * cols)
+          try CPUConfiguration.withInstructionSet(isa) {
+            try x1.withUnsafeBufferPointer { a in
+              try x2.withUnsafeBufferPointer { b in
+                try out.withUnsafeMutableBufferPointer { o in
+                  try device.explicitGram(a.baseAddress!, ld1: ld, b.baseAddress!, ld2: ld, rows1: rows, rows2: cols, k: k,
+                                          out: o.baseAddress!, ldo: cols, diagonal: diagonal)
+                }
+              }
+            }
+          }
+          let label = "\(rows)×\(cols)×\(k) diagonal \(diagonal) \(isa.rawValue)"
+          // Required entries: all, or those on and above the diagonal.
+          var required = [Float]()
+          for i in 0..<rows { for j in (diagonal ? i : 0)..<cols {
+            var s = 0.25
+            for p in 0..<k { s += Double(x1[i * ld + p]) * Double(x2[j * ld + p]) }
+            XCTAssertEqual(Double(out[i * cols + j]), s, accuracy: 1e-5 * Double(k), label)
+            required.append(out[i * cols + j])
+          } }
+          if let first {
+            XCTAssertEqual(first.map(\.bitPattern), required.map(\.bitPattern), "\(label): bits differ")
+          } else {
+            first = required
+          }
+        }
+      }
+    }
+  }
+}

@@ -158,7 +158,19 @@ final class GramTileWriter<T: DeviceScalar> {
           out: out, ldo: ldo))
       case .explicit:
         let k = mode == .trace ? outputs * a.parameterCount : a.parameterCount
+        if fused, let kernels {
+          // Float32 trace mode on the CPU: the fixed-order kernel (diagonal tiles: upper triangle).
+          func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
+            UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)
+          }
+          let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
+          try kernels.explicitGram(fp(store1, l.offset + s1 * l.featureWidth), ld1: k,
+                                   fp(store2, l.offset + s2 * l.featureWidth), ld2: k, rows1: r1, rows2: r2, k: k,
+                                   out: o, ldo: ldo, diagonal: diagonal)
+          continue
+        }
         if diagonal {
+
           try device.syrk(SyrkOp(n: r1 * mult, k: k, alpha: 1, a: store1.view(at: l.offset + s1 * l.featureWidth),
                                  lda: k, beta: 1, c: out, ldc: ldo))
           continue
