@@ -402,15 +402,16 @@ static dot_fn pick_dot(int isa) {
 }
 
 // Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
-// in all) as [kc][w], rows past n zero.
+// in all) as [kc][w], rows past n zero: w source streams read in step,
+// the destination written contiguously.
 static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
-  for (size_t r = 0; r < w; r++) {
-    if (r0 + r < n) {
-      const float *src = x + (r0 + r) * ld + p0;
-      for (size_t p = 0; p < kc; p++) dst[p * w + r] = src[p];
-    } else {
-      for (size_t p = 0; p < kc; p++) dst[p * w + r] = 0;
-    }
+  const float *src[32];
+  size_t live = n > r0 ? (n - r0 < w ? n - r0 : w) : 0;
+  for (size_t r = 0; r < live; r++) src[r] = x + (r0 + r) * ld + p0;
+  for (size_t p = 0; p < kc; p++) {
+    float *d = dst + p * w;
+    for (size_t r = 0; r < live; r++) d[r] = src[r][p];
+    for (size_t r = live; r < w; r++) d[r] = 0;
   }
 }
 
