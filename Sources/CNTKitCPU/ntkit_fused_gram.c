@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // No implicit contraction: every fused multiply-add below is explicit.
 #pragma clang fp contract(off)
@@ -360,8 +361,8 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
 //
 // Shapes and layout: X1 rows1 × k (row stride ld1), X2 cols × k (row stride
 // ld2), out rows1 × cols (row stride ldo), all row-major. Loops: column
-// blocks of 512 (AVX-512) or 256 columns (a 512 or 256 KiB chunk: within
-// Zen 4/5's 1 MiB and Zen 3's 512 KiB L2); the reduction in chunks of
+// blocks whose chunk fills half the L2 (explicit_block_columns); the
+// reduction in chunks of
 // NTK_EXPLICIT_KC values (the block's chunk, packed [NC/NR][KC][NR], stays in
 // L2); per chunk each row micro-panel is packed [KC][MR] (L1) and multiplied
 // by every column micro-panel of the block with the register-blocked dot
@@ -415,6 +416,25 @@ static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w,
   }
 }
 
+// Columns per block: the block's chunk takes half the L2 (Zen 3: 512 KiB ->
+// 256 columns; Zen 4/5: 1 MiB -> 512), at most NTK_EXPLICIT_NC. Speed only:
+// the chunks, and so the bits, do not depend on it.
+static size_t explicit_block_columns(void) {
+  static size_t cached;
+  size_t nc = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (nc) return nc;
+  long l2 = 0;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+  if (l2 <= 0) l2 = 512 * 1024;
+  nc = (size_t)l2 / 2 / (NTK_EXPLICIT_KC * sizeof(float));
+  if (nc < 64) nc = 64;
+  if (nc > NTK_EXPLICIT_NC) nc = NTK_EXPLICIT_NC;
+  __atomic_store_n(&cached, nc, __ATOMIC_RELAXED);
+  return nc;
+}
+
 size_t ntk_explicit_gram_scratch_f32(void) {
   return (size_t)NTK_EXPLICIT_NC * NTK_EXPLICIT_KC + (size_t)NTK_EXPLICIT_KC * 8 + 8 * 32 + 16;
 }
@@ -426,7 +446,7 @@ int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t l
   micro_shape s = shape_for(isa);
   dot_fn dot = pick_dot(isa);
   const size_t mr = (size_t)s.mr, nr = (size_t)s.nr, kcmax = NTK_EXPLICIT_KC;
-  const size_t nc = round_down(isa == NTK_ISA_AVX512 ? NTK_EXPLICIT_NC : NTK_EXPLICIT_NC / 2, nr);
+  const size_t nc = round_down(explicit_block_columns(), nr);
   void *raw = NULL;
   if (posix_memalign(&raw, 64, ntk_explicit_gram_scratch_f32() * sizeof(float)) != 0) return -1;
   // Scratch: the block's packed chunk, a row micro-panel's chunk, the micro-tile (64-byte aligned).
@@ -446,6 +466,9 @@ int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t l
         for (size_t jr = 0; jr < nj; jr += nr) {
           size_t width = nj - jr < nr ? nj - jr : nr;
           if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+          // The tile's rows of out, on their way to L1 while the dot runs.
+          for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < width; c += 16) __builtin_prefetch(out + (ir + r) * ldo + j0 + jr + c, 1, 3);
           dot(apack, bpack + (jr / nr) * kcmax * nr, kc, acc);
           for (size_t r = 0; r < rows; r++) {
             float *o = out + (ir + r) * ldo + j0 + jr;
