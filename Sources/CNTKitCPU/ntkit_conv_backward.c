@@ -11,11 +11,7 @@
 // No fused multiply-add contraction: the same bits on every clone.
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__clang__)
-#define NTK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NTK_CLONES
-#endif
+#include "ntkit_clones.h"
 
 // First and last output index o (o·stride − pad ≤ y ≤ o·stride − pad + k − 1, 0 ≤ o < out) covering y.
 static inline void covering(int y, int pad, int k, int stride, int out, int *lo, int *hi) {

@@ -3,11 +3,7 @@
 // clone (set here rather than by per-target flags, so no unsafeFlags).
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__clang__)
-#define NTK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NTK_CLONES
-#endif
+#include "ntkit_clones.h"
 
 #define DEFINE_RELU(T, SUFFIX)                                                        \
   NTK_CLONES void ntk_relu_##SUFFIX(T *restrict y, const T *restrict z, size_t count) { \
