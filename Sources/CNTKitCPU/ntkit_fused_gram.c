@@ -134,6 +134,18 @@ static void pack_block(const ntk_fused_layer_f32 *layers, size_t count, int seco
 
 // MARK: - Portable micro-kernel (4 × 8, fmaf)
 
+// res (MR × NR) = the k-term products of a row and a column micro-panel,
+// each a chain of fmaf from 0.
+static void dot_portable(const float *ap, const float *bp, size_t k, float *res) {
+  enum { MR = 4, NR = 8 };
+  float s[MR * NR];
+  for (int e = 0; e < MR * NR; e++) s[e] = 0;
+  for (size_t p = 0; p < k; p++)
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) s[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], s[r * NR + j]);
+  memcpy(res, s, sizeof s);
+}
+
 static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp,
                            float *acc) {
   enum { MR = 4, NR = 8 };
@@ -141,14 +153,9 @@ static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, cons
   for (int e = 0; e < MR * NR; e++) o[e] = 0;
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    for (int e = 0; e < MR * NR; e++) { sa[e] = 0; sg[e] = 0; }
-    for (size_t p = 0; p < L->ka; p++)
-      for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NR; j++) sa[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], sa[r * NR + j]);
+    dot_portable(ap, bp, L->ka, sa);
     ap += L->ka * MR; bp += L->ka * NR;
-    for (size_t p = 0; p < L->kg; p++)
-      for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NR; j++) sg[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], sg[r * NR + j]);
+    dot_portable(ap, bp, L->kg, sg);
     ap += L->kg * MR; bp += L->kg * NR;
     for (int e = 0; e < MR * NR; e++) o[e] = fmaf(fmaf(L->scale, sa[e], L->c), sg[e], o[e]);
   }
@@ -373,16 +380,6 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
 enum { NTK_EXPLICIT_KC = 256, NTK_EXPLICIT_NC = 512 };
 
 typedef void (*dot_fn)(const float *ap, const float *bp, size_t k, float *res);
-
-static void dot_portable(const float *ap, const float *bp, size_t k, float *res) {
-  enum { MR = 4, NR = 8 };
-  float s[MR * NR];
-  for (int e = 0; e < MR * NR; e++) s[e] = 0;
-  for (size_t p = 0; p < k; p++)
-    for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) s[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], s[r * NR + j]);
-  memcpy(res, s, sizeof s);
-}
 
 #ifdef NTK_X86
 __attribute__((target("avx2,fma"))) static void dot_avx2_call(const float *ap, const float *bp, size_t k, float *res) {

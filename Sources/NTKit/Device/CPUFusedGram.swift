@@ -35,44 +35,32 @@ extension CPUDevice {
                            packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)? = nil) throws {
     guard rows1 > 0, rows2 > 0 else { return }
     precondition(!diagonal || rows1 == rows2, "a diagonal tile is square")
-    let c = layers.map {
-      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
-    }
-    let bounds = CPUDevice.rowSplit(rows1, diagonal: diagonal)
-    let workers = bounds.count - 1
-    // One status per worker (each writes only its own).
-    let status = UnsafeMutableBufferPointer<Int32>.allocate(capacity: workers)
-    status.initialize(repeating: 0)
-    defer { status.deallocate() }
-    c.withUnsafeBufferPointer { lp in
-      let run: (Int) -> Void = { w in
-        let r0 = bounds[w], n = bounds[w + 1] - r0
-        guard n > 0 else { return }
+    let c = CPUDevice.cLayers(layers)
+    try c.withUnsafeBufferPointer { lp in
+      // Ctrl-C (SIGINT/SIGTERM) stops a long tile early; other cancellation is polled between tiles.
+      try CPUDevice.runRowShares(rows1, diagonal: diagonal, failure: NTKitError.memoryBudget(
+        needed: CPUDevice.fusedScratchBytes(layers, rows: rows1), budget: 0,
+        hint: "the fused NTK kernel could not allocate its scratch; free memory or use fewer samples")) { r0, n in
         // This worker's rows: shift the first-set operands.
         var mine = Array(lp)
         for l in mine.indices {
           mine[l].a1 = mine[l].a1 + r0 * mine[l].ka
           mine[l].g1 = mine[l].g1 + r0 * mine[l].kg
         }
+        let status: Int32
         if let packed {
           // Row panels of the pre-packed rows start at r0 (a multiple of every micro-tile height).
           let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
-          status[w] = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
-                                                out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
+          status = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
+                                             out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
         } else {
-          status[w] = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
-                                         interruptPoll)
+          status = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
+                                      interruptPoll)
         }
         // The transpose, while this worker's rows are still in its caches.
-        if let mirror, status[w] == 0 { ntk_transpose_f32(out + r0 * ldo, ldo, mirror + r0, ldo, n, rows2) }
+        if let mirror, status == 0 { ntk_transpose_f32(out + r0 * ldo, ldo, mirror + r0, ldo, n, rows2) }
+        return status
       }
-      if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
-    }
-    // Ctrl-C (SIGINT/SIGTERM) stops a long tile early; other cancellation is polled between tiles.
-    if status.contains(where: { $0 == 1 }) { throw NTKitError.interrupted }
-    if status.contains(where: { $0 != 0 }) {
-      throw NTKitError.memoryBudget(needed: CPUDevice.fusedScratchBytes(layers, rows: rows1), budget: 0,
-                                    hint: "the fused NTK kernel could not allocate its scratch; free memory or use fewer samples")
     }
     if diagonal { CPUDevice.mirrorWithinTile(out, n: rows1, ldo: ldo) }
   }
@@ -88,23 +76,32 @@ extension CPUDevice {
   func explicitGram(_ x1: UnsafePointer<Float>, ld1: Int, _ x2: UnsafePointer<Float>, ld2: Int, rows1: Int, rows2: Int,
                     k: Int, out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool) throws {
     guard rows1 > 0, rows2 > 0, k > 0 else { return }
-    let bounds = CPUDevice.rowSplit(rows1, diagonal: diagonal)
+    try CPUDevice.runRowShares(rows1, diagonal: diagonal, failure: NTKitError.memoryBudget(
+      needed: ntk_explicit_gram_scratch_f32() * 4, budget: 0,
+      hint: "the explicit-layer Gram kernel could not allocate its scratch; free memory")) { r0, n in
+      ntk_explicit_gram_f32(x1 + r0 * ld1, ld1, x2, ld2, n, rows2, k, out + r0 * ldo, ldo, diagonal ? r0 : -1,
+                            interruptPoll)
+    }
+  }
+
+  /// Runs `share(r0, n)` for each worker's rows of a tile (`rowSplit`) at
+  /// once; a share returns its C kernel's status: 1 (a pending SIGINT/SIGTERM)
+  /// throws `interrupted`, any other non-zero `failure`.
+  static func runRowShares(_ rows: Int, diagonal: Bool, failure: @autoclosure () -> NTKitError,
+                           _ share: (Int, Int) -> Int32) throws {
+    let bounds = rowSplit(rows, diagonal: diagonal)
     let workers = bounds.count - 1
+    // One status per worker (each writes only its own).
     let status = UnsafeMutableBufferPointer<Int32>.allocate(capacity: workers)
     status.initialize(repeating: 0)
     defer { status.deallocate() }
-    let run: (Int) -> Void = { w in
+    func run(_ w: Int) {
       let r0 = bounds[w], n = bounds[w + 1] - r0
-      guard n > 0 else { return }
-      status[w] = ntk_explicit_gram_f32(x1 + r0 * ld1, ld1, x2, ld2, n, rows2, k, out + r0 * ldo, ldo,
-                                        diagonal ? r0 : -1, interruptPoll)
+      if n > 0 { status[w] = share(r0, n) }
     }
-    if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+    if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { run($0) } }
     if status.contains(where: { $0 == 1 }) { throw NTKitError.interrupted }
-    if status.contains(where: { $0 != 0 }) {
-      throw NTKitError.memoryBudget(needed: ntk_explicit_gram_scratch_f32() * 4, budget: 0,
-                                    hint: "the explicit-layer Gram kernel could not allocate its scratch; free memory")
-    }
+    if status.contains(where: { $0 != 0 }) { throw failure() }
   }
 
   /// Row bounds of a tile's workers: chunks in multiples of 48 (whole
@@ -113,7 +110,7 @@ extension CPUDevice {
   static func rowSplit(_ rows: Int, diagonal: Bool) -> [Int] {
     let workers = min(CPUThreads.count, max(1, (rows + 47) / 48))
     var bounds = [0]
-    for w in 1..<max(workers, 1) {
+    for w in 1..<workers {
       let f = Double(w) / Double(workers)
       let cut = diagonal ? Double(rows) * (1 - (1 - f).squareRoot()) : Double(rows) * f
       bounds.append(min(rows, max(bounds.last!, Int((cut / 48).rounded()) * 48)))
@@ -142,9 +139,7 @@ extension CPUDevice {
 
   /// Scratch bytes one worker of `fusedStructuredGram` allocates for `rows` rows.
   static func fusedScratchBytes(_ layers: [FusedStructuredLayer], rows: Int) -> Int {
-    let c = layers.map {
-      ntk_fused_layer_f32(a1: $0.a1, a2: $0.a2, g1: $0.g1, g2: $0.g2, ka: $0.ka, kg: $0.kg, scale: $0.scale, c: $0.c)
-    }
+    let c = CPUDevice.cLayers(layers)
     return c.withUnsafeBufferPointer { ntk_fused_gram_scratch_f32($0.baseAddress, $0.count, rows) } * 4
   }
 
