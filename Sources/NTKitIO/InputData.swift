@@ -13,14 +13,13 @@ public enum InputData {
       if let features {
         throw NTKitError.invalidArgument("\(path): feature columns (\(features.joined(separator: ", "))) apply to CSV inputs only, not .npy")
       }
-      let array = try NPY.read(path)
-      guard !array.shape.isEmpty else {
+      let tensor = try NPY.readTensor(path)
+      guard !tensor.shape.isEmpty else {
         throw NTKitError.format(path: path, reason: "expected inputs of shape [N, ...], found a 0-d scalar")
       }
-      let tensor = array.tensor()
       if let exact = tensor.data64 {
         try NPY.checkFinite(doubles: exact, path: path, rowLength: max(tensor.rowLength, 2))
-      } else if array.dtype.isFloatingPoint {
+      } else {
         try NPY.checkFinite(tensor.data, path: path, rowLength: max(tensor.rowLength, 2))
       }
       return tensor

@@ -155,6 +155,25 @@ public enum NPY {
     return try NPYArray(shape: header.shape, dtype: header.dtype, payload: payload, path: path)
   }
 
+  /// Reads a whole `.npy` file as a tensor: a `<f4` payload straight into
+  /// the tensor's storage (one read, no byte copy), any other dtype through
+  /// `read(_:)` and `NPYArray.tensor()`.
+  public static func readTensor(_ path: String) throws -> Tensor {
+    let (fd, size) = try POSIXFile.openForReading(path)
+    defer { close(fd) }
+    let header = try NPYHeader.read(fd: fd, fileSize: size, path: path)
+    guard header.dtype == .float32 else { return try read(path).tensor() }
+    let data = try [Float](unsafeUninitializedCapacity: header.count) { buffer, n in
+      n = 0
+      if header.dataBytes > 0 {
+        try POSIXFile.readFully(fd, UnsafeMutableRawPointer(buffer.baseAddress!), count: header.dataBytes,
+                                offset: header.dataOffset, path: path)
+      }
+      n = header.count
+    }
+    return Tensor(shape: header.shape, data: data)
+  }
+
   /// Writes `floats` as `<f4` with `shape`, atomically. NaN or Inf is refused
   /// unless `allowingNonFinite` (test fixtures of the readers' own checks).
   public static func write(_ path: String, shape: [Int], floats: [Float], allowingNonFinite: Bool = false) throws {
@@ -230,7 +249,9 @@ public enum NPY {
   /// Throws `.nonFinite` naming the first NaN or Inf in `values` (as row and
   /// column when `rowLength > 1`, else as an index).
   public static func checkFinite(_ values: [Float], path: String, rowLength: Int = 1) throws {
-    guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+    let first = values.withUnsafeBufferPointer { $0.isEmpty ? -1 : ntk_first_nonfinite_f32($0.baseAddress!, $0.count) }
+    guard first >= 0 else { return }
+    let i = first
     throw NTKitError.nonFinite(path: path, detail: finiteDetail(index: i, rowLength: rowLength, value: Double(values[i])))
   }
 

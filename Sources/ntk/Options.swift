@@ -19,6 +19,13 @@ struct ModelOptions: ParsableArguments {
   func load() throws -> LoadedModel { try LoadedModel.load(model: model, weights: weights, seed: seed) }
 }
 
+/// A command that runs on the device of `--device`: under anything but
+/// `cpu`, main starts `DeviceSelector.beginProbe()` before the command reads
+/// its inputs. nil: this invocation uses no device.
+protocol DeviceCommand {
+  var deviceChoice: DeviceChoice? { get }
+}
+
 /// `--device`, `--precision`, `--memory-budget`, `--verbose`.
 struct ComputeOptions: ParsableArguments {
   @Option(help: DeviceOption.help) var device: DeviceChoice = .auto

@@ -34,8 +34,16 @@ if let message = unknownHelpTopic(arguments, root: NTK.self) {
   fputs("ntk: error: \(message)\n", stderr)
   exit(2)
 }
+/// Exits once a device probe that nothing took has finished (an OpenCL
+/// driver still loading while exit handlers run can crash).
+func finish(_ code: Int32) -> Never {
+  DeviceSelector.endProbe()
+  exit(code)
+}
 do {
   var command = try NTK.parseAsRoot(arguments)
+  // The OpenCL platforms load (PoCL: ~20 ms) while the command reads its inputs.
+  if let choice = (command as? DeviceCommand)?.deviceChoice { DeviceSelector.beginProbe(for: choice) }
   // Outputs that clash with inputs or with each other: usage error, before any work.
   let staged = try checkFileRoles(command)
   if staged { OutputTransaction.begin() }
@@ -46,7 +54,7 @@ do {
     OutputTransaction.abort()
     discardStdout()
     fputs("ntk: error: \(error)\n", stderr)
-    exit(error == .interrupted ? 130 : 1)
+    finish(error == .interrupted ? 130 : 1)
   } catch {
     OutputTransaction.abort()
     discardStdout()
@@ -57,8 +65,9 @@ do {
   let message = NTK.fullMessage(for: error)
   if code == .success {
     stdoutLine(message)
-    exit(0)
+    finish(0)
   }
   fputs("\(message)\n", stderr)
-  exit(code == .validationFailure ? 2 : (code.rawValue == 0 ? 0 : (code.rawValue == 64 ? 2 : code.rawValue)))
+  finish(code == .validationFailure ? 2 : (code.rawValue == 0 ? 0 : (code.rawValue == 64 ? 2 : code.rawValue)))
 }
+DeviceSelector.endProbe()

@@ -373,6 +373,38 @@ final class OpenCLDeviceTests: XCTestCase {
     }
   }
 
+  /// `auto` skips loading the platforms only where installed OpenCL
+  /// platforms cannot reach a GPU (no GPU device node); an empty vendors
+  /// folder still enumerates (and warns); a background probe gives the same
+  /// list as a direct enumeration.
+  func testProbeSkipAndBackgroundProbe() throws {
+    let dir = NSTemporaryDirectory() + "ntkit-icd-\(getpid())"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let saved = getenv("OCL_ICD_VENDORS").map { String(cString: $0) }
+    defer { if let saved { setenv("OCL_ICD_VENDORS", saved, 1) } else { unsetenv("OCL_ICD_VENDORS") } }
+    setenv("OCL_ICD_VENDORS", dir, 1)
+    XCTAssertFalse(DeviceSelector.noGPUPossible(), "an empty vendors folder must enumerate (the no-platform warning)")
+    FileManager.default.createFile(atPath: dir + "/pocl.icd", contents: Data("libpocl.so.2\n".utf8))
+    let gpuNodes = ["/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dri", "/dev/mali0", "/dev/dxg"]
+    let hasNode = gpuNodes.contains { FileManager.default.fileExists(atPath: $0) }
+    XCTAssertEqual(DeviceSelector.noGPUPossible(), !hasNode)
+    if !hasNode {
+      XCTAssertEqual(DeviceSelector.autoChoice(), "cpu")
+      var warnings: [String] = []
+      XCTAssertEqual(try DeviceSelector.make(.auto, warn: { warnings.append($0) }).info.kind, .cpu)
+      XCTAssertEqual(warnings, [])
+    }
+    if let saved { setenv("OCL_ICD_VENDORS", saved, 1) } else { unsetenv("OCL_ICD_VENDORS") }
+    TestDevices.ensurePoCLCache()
+    let direct = DeviceSelector.enumerateNow().devices.map(\.identifier)
+    DeviceSelector.beginProbe(for: .opencl)
+    XCTAssertEqual(DeviceSelector.enumerate().devices.map(\.identifier), direct)
+    DeviceSelector.beginProbe(for: .opencl)
+    DeviceSelector.endProbe()
+    DeviceSelector.endProbe()
+  }
+
   /// Under `OCL_ICD_VENDORS=<empty dir>` (CI's no-OpenCL run) the real
   /// enumeration fails: auto warns once and uses the CPU, opencl throws.
   func testRealEnumerationWithoutPlatform() throws {

@@ -61,7 +61,7 @@ public enum DeviceSelector {
     _ choice: DeviceChoice, platforms: [DeviceInfo]? = nil, options: OpenCLOptions = OpenCLOptions(),
     warn: (String) -> Void
   ) throws -> any ComputeDevice {
-    if choice == .cpu { return CPUDevice.shared }
+    if choice == .cpu || (choice == .auto && platforms == nil && noGPUPossible()) { return CPUDevice.shared }
     let (devices, failure) = platforms.map { ($0, nil) } ?? enumerate()
     switch choice {
     case .cpu:
@@ -105,7 +105,32 @@ public enum DeviceSelector {
   /// The identifier `auto` would pick ("cpu" or "opencl:<p>:<d>"), without
   /// building kernels.
   public static func autoChoice() -> String {
-    enumerate().devices.first(where: \.isGPU)?.identifier ?? "cpu"
+    if noGPUPossible() { return "cpu" }
+    return enumerate().devices.first(where: \.isGPU)?.identifier ?? "cpu"
+  }
+
+  /// True when `auto` can skip loading the OpenCL platforms (PoCL loads
+  /// LLVM: 20–50 ms of start-up) because no GPU can be behind them: OpenCL
+  /// platforms are installed (.icd files, so there is no missing-platform
+  /// warning to give) but none of the device nodes through which GPU drivers
+  /// work exists (NVIDIA /dev/nvidiactl, AMD ROCm /dev/kfd, DRM render nodes
+  /// /dev/dri, Arm Mali /dev/mali0, WSL /dev/dxg). `--device opencl` always
+  /// enumerates.
+  static func noGPUPossible() -> Bool {
+    let nodes = ["/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dri", "/dev/mali0", "/dev/dxg"]
+    if nodes.contains(where: { access($0, F_OK) == 0 }) { return false }
+    if let files = getenv("OCL_ICD_FILENAMES"), files.pointee != 0 { return true }
+    let vendors = getenv("OCL_ICD_VENDORS").map { String(cString: $0) } ?? "/etc/OpenCL/vendors"
+    var info = stat()
+    guard stat(vendors, &info) == 0 else { return false }
+    if (info.st_mode & S_IFMT) != S_IFDIR { return true }
+    guard let dir = opendir(vendors) else { return false }
+    defer { closedir(dir) }
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if name.hasSuffix(".icd") { return true }
+    }
+    return false
   }
 
   /// True for errors after which a caller that chose `auto` may rerun on the
@@ -145,10 +170,33 @@ public enum DeviceSelector {
     }
   }
 
-  /// OpenCL devices, or an empty list and the reason.
+  /// OpenCL devices, or an empty list and the reason: the result of
+  /// `beginProbe(for:)` when one is pending (taken once), else a fresh enumeration.
   static func enumerate() -> (devices: [DeviceInfo], failure: Error?) {
+    if let probe = PendingProbe.take() { return probe.wait() }
+    return enumerateNow()
+  }
+
+  static func enumerateNow() -> (devices: [DeviceInfo], failure: Error?) {
     do { return (try CLPlatformList.devices(), nil) } catch { return ([], error) }
   }
+
+  /// Starts enumerating the OpenCL devices on a thread of its own when
+  /// `choice` needs them, so that loading the platforms (PoCL loads LLVM:
+  /// 20–50 ms) overlaps the caller's own start-up (reading the model and
+  /// inputs). The next `make(.auto)`, `make(.opencl…)`, `listAll()` or
+  /// `autoChoice()` takes its result. Call
+  /// it only once the OpenCL environment (`OCL_ICD_VENDORS`, `POCL_*`) is
+  /// final, and `endProbe()` before the process exits (a driver still
+  /// loading while exit handlers run can crash); a second call while one is
+  /// pending does nothing.
+  public static func beginProbe(for choice: DeviceChoice) {
+    if choice == .cpu || (choice == .auto && noGPUPossible()) { return }
+    PendingProbe.start()
+  }
+
+  /// Waits for a probe that nothing took and drops it.
+  public static func endProbe() { _ = PendingProbe.take()?.wait() }
 
   static func open(_ identifier: String, options: OpenCLOptions) throws -> OpenCLDevice {
     let parts = identifier.split(separator: ":")
@@ -168,5 +216,50 @@ public enum DeviceSelector {
   static func firstLine(_ error: Error) -> String {
     let text = String(describing: error)
     return String(text.split(separator: "\n", maxSplits: 1).first ?? Substring(text))
+  }
+}
+
+/// The one enumeration `DeviceSelector.beginProbe()` started, if any.
+private final class PendingProbe: @unchecked Sendable {
+  private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let p = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    pthread_mutex_init(p, nil)
+    return p
+  }()
+  private static var pending: PendingProbe?
+
+  /// Written by the probe thread, read after joining it.
+  private var result: (devices: [DeviceInfo], failure: Error?) = ([], nil)
+  private var thread = pthread_t()
+
+  private static func locked<R>(_ body: () -> R) -> R {
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    return body()
+  }
+
+  static func start() {
+    locked {
+      guard pending == nil else { return }
+      let probe = PendingProbe()
+      let box = Unmanaged.passRetained(probe).toOpaque()
+      let started = pthread_create(&probe.thread, nil, { raw in
+        let probe = Unmanaged<PendingProbe>.fromOpaque(raw!).takeRetainedValue()
+        probe.result = DeviceSelector.enumerateNow()
+        return nil
+      }, box)
+      if started == 0 {
+        pending = probe
+      } else {
+        Unmanaged<PendingProbe>.fromOpaque(box).release()
+      }
+    }
+  }
+
+  static func take() -> PendingProbe? { locked { defer { pending = nil }; return pending } }
+
+  func wait() -> (devices: [DeviceInfo], failure: Error?) {
+    pthread_join(thread, nil)
+    return result
   }
 }

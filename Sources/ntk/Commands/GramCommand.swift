@@ -55,3 +55,5 @@ struct GramCommand: ParsableCommand {
   }
 }
 
+
+extension GramCommand: DeviceCommand { var deviceChoice: DeviceChoice? { compute.device } }

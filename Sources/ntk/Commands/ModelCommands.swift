@@ -77,3 +77,6 @@ struct JacobianCommand: ParsableCommand {
     options.printSummary(loaded, shape: [x.rows, loaded.network.outputSize, loaded.network.parameterCount], what: "Jacobian")
   }
 }
+
+extension ForwardCommand: DeviceCommand { var deviceChoice: DeviceChoice? { options.compute.device } }
+extension JacobianCommand: DeviceCommand { var deviceChoice: DeviceChoice? { options.compute.device } }

@@ -108,3 +108,5 @@ func spectrumFields(_ cv: CollectiveVariables, exactRoutine: String) -> [(key: S
   if let values = cv.eigenvalues { fields.append(("top_eigenvalues", JSONValue(numbers: Array(values.prefix(16))))) }
   return fields
 }
+
+extension StatsCommand: DeviceCommand { var deviceChoice: DeviceChoice? { model == nil ? nil : compute.device } }
