@@ -136,13 +136,13 @@ static void pack_block(const ntk_fused_layer_f32 *layers, size_t count, int seco
 
 // res (MR × NR) = the k-term products of a row and a column micro-panel,
 // each a chain of fmaf from 0.
-static void dot_portable(const float *ap, const float *bp, size_t k, float *res) {
+static void dot_portable(const float *ap, size_t as, size_t ks, const float *bp, size_t k, float *res) {
   enum { MR = 4, NR = 8 };
   float s[MR * NR];
   for (int e = 0; e < MR * NR; e++) s[e] = 0;
   for (size_t p = 0; p < k; p++)
     for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) s[r * NR + j] = fmaf(ap[p * MR + r], bp[p * NR + j], s[r * NR + j]);
+      for (int j = 0; j < NR; j++) s[r * NR + j] = fmaf(ap[p * ks + r * as], bp[p * NR + j], s[r * NR + j]);
   memcpy(res, s, sizeof s);
 }
 
@@ -153,9 +153,9 @@ static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, cons
   for (int e = 0; e < MR * NR; e++) o[e] = 0;
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_portable(ap, bp, L->ka, sa);
+    dot_portable(ap, 1, MR, bp, L->ka, sa);
     ap += L->ka * MR; bp += L->ka * NR;
-    dot_portable(ap, bp, L->kg, sg);
+    dot_portable(ap, 1, MR, bp, L->kg, sg);
     ap += L->kg * MR; bp += L->kg * NR;
     for (int e = 0; e < MR * NR; e++) o[e] = fmaf(fmaf(L->scale, sa[e], L->c), sg[e], o[e]);
   }
@@ -167,19 +167,19 @@ static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, cons
 
 #define AVX2_ROW(r)                                                 \
   {                                                                 \
-    __m256 a = _mm256_broadcast_ss(ap + r);                         \
+    __m256 a = _mm256_broadcast_ss(ap + r * as);                    \
     c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                      \
     c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                      \
   }
 
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-dot_avx2(const float *ap, const float *bp, size_t k, float *res) {
+dot_avx2(const float *ap, size_t as, size_t ks, const float *bp, size_t k, float *res) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t p = 0; p < k; p++) {
     __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
     AVX2_ROW(0) AVX2_ROW(1) AVX2_ROW(2) AVX2_ROW(3) AVX2_ROW(4) AVX2_ROW(5)
-    ap += 6;
+    ap += ks;
     bp += 16;
   }
   _mm256_store_ps(res + 0, c00); _mm256_store_ps(res + 8, c01);
@@ -197,9 +197,9 @@ micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, con
   for (int e = 0; e < MR * NR; e += 8) _mm256_store_ps(acc + e, _mm256_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_avx2(ap, bp, L->ka, sa);
+    dot_avx2(ap, 1, MR, bp, L->ka, sa);
     ap += L->ka * MR; bp += L->ka * NR;
-    dot_avx2(ap, bp, L->kg, sg);
+    dot_avx2(ap, 1, MR, bp, L->kg, sg);
     ap += L->kg * MR; bp += L->kg * NR;
     __m256 s = _mm256_set1_ps(L->scale), c = _mm256_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 8) {
@@ -213,20 +213,20 @@ micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, con
 
 #define AVX512_ROW(r)                                               \
   {                                                                 \
-    __m512 a = _mm512_set1_ps(ap[r]);                               \
+    __m512 a = _mm512_set1_ps(ap[r * as]);                          \
     c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                      \
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1);                      \
   }
 
 __attribute__((target("avx512f"), always_inline)) static inline void
-dot_avx512(const float *ap, const float *bp, size_t k, float *res) {
+dot_avx512(const float *ap, size_t as, size_t ks, const float *bp, size_t k, float *res) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   for (size_t p = 0; p < k; p++) {
     __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
     AVX512_ROW(0) AVX512_ROW(1) AVX512_ROW(2) AVX512_ROW(3)
     AVX512_ROW(4) AVX512_ROW(5) AVX512_ROW(6) AVX512_ROW(7)
-    ap += 8;
+    ap += ks;
     bp += 32;
   }
   _mm512_store_ps(res + 0, c00); _mm512_store_ps(res + 16, c01);
@@ -246,9 +246,9 @@ micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, c
   for (int e = 0; e < MR * NR; e += 16) _mm512_store_ps(acc + e, _mm512_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_avx512(ap, bp, L->ka, sa);
+    dot_avx512(ap, 1, MR, bp, L->ka, sa);
     ap += L->ka * MR; bp += L->ka * NR;
-    dot_avx512(ap, bp, L->kg, sg);
+    dot_avx512(ap, 1, MR, bp, L->kg, sg);
     ap += L->kg * MR; bp += L->kg * NR;
     __m512 s = _mm512_set1_ps(L->scale), c = _mm512_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 16) {
@@ -379,14 +379,25 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
 
 enum { NTK_EXPLICIT_KC = 256, NTK_EXPLICIT_NC = 512 };
 
-typedef void (*dot_fn)(const float *ap, const float *bp, size_t k, float *res);
+// A micro-panel's rows: packed [k][MR] (ld 0) or MR rows of the source
+// itself, ld apart (no packing: the same values in the same order).
+typedef void (*dot_fn)(const float *ap, size_t ld, const float *bp, size_t k, float *res);
+
+static void dot_portable_call(const float *ap, size_t ld, const float *bp, size_t k, float *res) {
+  if (ld == 0) dot_portable(ap, 1, 4, bp, k, res);
+  else dot_portable(ap, ld, 1, bp, k, res);
+}
 
 #ifdef NTK_X86
-__attribute__((target("avx2,fma"))) static void dot_avx2_call(const float *ap, const float *bp, size_t k, float *res) {
-  dot_avx2(ap, bp, k, res);
+__attribute__((target("avx2,fma"))) static void dot_avx2_call(const float *ap, size_t ld, const float *bp, size_t k,
+                                                              float *res) {
+  if (ld == 0) dot_avx2(ap, 1, 6, bp, k, res);
+  else dot_avx2(ap, ld, 1, bp, k, res);
 }
-__attribute__((target("avx512f"))) static void dot_avx512_call(const float *ap, const float *bp, size_t k, float *res) {
-  dot_avx512(ap, bp, k, res);
+__attribute__((target("avx512f"))) static void dot_avx512_call(const float *ap, size_t ld, const float *bp, size_t k,
+                                                               float *res) {
+  if (ld == 0) dot_avx512(ap, 1, 8, bp, k, res);
+  else dot_avx512(ap, ld, 1, bp, k, res);
 }
 #endif
 
@@ -396,7 +407,7 @@ static dot_fn pick_dot(int isa) {
   if (isa == NTK_ISA_AVX2) return dot_avx2_call;
 #endif
   (void)isa;
-  return dot_portable;
+  return dot_portable_call;
 }
 
 // Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
@@ -459,14 +470,21 @@ int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t l
         // Later row panels lie further below the diagonal.
         if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + ir) break;
         size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
-        pack_chunk(x1, ld1, rows1, ir, mr, p0, kc, apack);
+        // A whole row micro-panel is read in place; a partial one packed with zero rows.
+        const float *ap = x1 + ir * ld1 + p0;
+        size_t lda = ld1;
+        if (rows < mr) {
+          pack_chunk(x1, ld1, rows1, ir, mr, p0, kc, apack);
+          ap = apack;
+          lda = 0;
+        }
         for (size_t jr = 0; jr < nj; jr += nr) {
           size_t width = nj - jr < nr ? nj - jr : nr;
           if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
           // The tile's rows of out, on their way to L1 while the dot runs.
           for (size_t r = 0; r < rows; r++)
             for (size_t c = 0; c < width; c += 16) __builtin_prefetch(out + (ir + r) * ldo + j0 + jr + c, 1, 3);
-          dot(apack, bpack + (jr / nr) * kcmax * nr, kc, acc);
+          dot(ap, lda, bpack + (jr / nr) * kcmax * nr, kc, acc);
           for (size_t r = 0; r < rows; r++) {
             float *o = out + (ir + r) * ldo + j0 + jr;
             for (size_t c = 0; c < width; c++) o[c] += acc[r * nr + c];
