@@ -19,6 +19,7 @@
 #include "ntkit_isa.h"
 #include <math.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -369,13 +370,13 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
 // Shapes and layout: X1 rows1 × k (row stride ld1), X2 cols × k (row stride
 // ld2), out rows1 × cols (row stride ldo), all row-major. Loops: column
 // blocks whose chunk fills half the L2 (explicit_block_columns); the
-// reduction in chunks of
-// NTK_EXPLICIT_KC values (the block's chunk, packed [NC/NR][KC][NR], stays in
-// L2); per chunk each row micro-panel is packed [KC][MR] (L1) and multiplied
-// by every column micro-panel of the block with the register-blocked dot
-// kernels above. Each chunk's dot product is a chain of fused multiply-adds
-// from 0, added to out chunk by chunk in order: the same bits on every
-// instruction set, micro-tile and row split.
+// reduction in chunks of NTK_EXPLICIT_KC values (the block's chunk, packed
+// [NC/NR][KC][NR] by 8 × 8 register transposes, stays in L2); per chunk each
+// row micro-panel, read in place (MR row streams; only a partial last panel
+// is packed), is multiplied by every column micro-panel of the block with the
+// register-blocked dot kernels above. Each chunk's dot product is a chain of
+// fused multiply-adds from 0, added to out chunk by chunk in order: the same
+// bits on every instruction set, micro-tile and row or column split.
 
 enum { NTK_EXPLICIT_KC = 256, NTK_EXPLICIT_NC = 512 };
 
@@ -413,7 +414,8 @@ static dot_fn pick_dot(int isa) {
 // Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
 // in all) as [kc][w], rows past n zero: w source streams read in step,
 // the destination written contiguously.
-static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
+static void pack_chunk_scalar(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc,
+                              float *dst) {
   const float *src[32];
   size_t live = n > r0 ? (n - r0 < w ? n - r0 : w) : 0;
   for (size_t r = 0; r < live; r++) src[r] = x + (r0 + r) * ld + p0;
@@ -422,6 +424,53 @@ static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w,
     for (size_t r = 0; r < live; r++) d[r] = src[r][p];
     for (size_t r = live; r < w; r++) d[r] = 0;
   }
+}
+
+#ifdef NTK_X86
+// pack_chunk for w whole rows (w a multiple of 8): 8 × 8 blocks transposed
+// in registers, each source row read as a contiguous stream.
+__attribute__((target("avx2"))) static void pack_chunk_avx2(const float *x, size_t ld, size_t r0, size_t w, size_t p0,
+                                                            size_t kc, float *dst) {
+  for (size_t rb = 0; rb < w; rb += 8) {
+    const float *s = x + (r0 + rb) * ld + p0;
+    size_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      __m256 a0 = _mm256_loadu_ps(s + p), a1 = _mm256_loadu_ps(s + ld + p);
+      __m256 a2 = _mm256_loadu_ps(s + 2 * ld + p), a3 = _mm256_loadu_ps(s + 3 * ld + p);
+      __m256 a4 = _mm256_loadu_ps(s + 4 * ld + p), a5 = _mm256_loadu_ps(s + 5 * ld + p);
+      __m256 a6 = _mm256_loadu_ps(s + 6 * ld + p), a7 = _mm256_loadu_ps(s + 7 * ld + p);
+      __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+      __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+      __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
+      __m256 t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
+      __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float *d = dst + p * w + rb;
+      _mm256_storeu_ps(d + 0 * w, _mm256_permute2f128_ps(u0, u4, 0x20));
+      _mm256_storeu_ps(d + 1 * w, _mm256_permute2f128_ps(u1, u5, 0x20));
+      _mm256_storeu_ps(d + 2 * w, _mm256_permute2f128_ps(u2, u6, 0x20));
+      _mm256_storeu_ps(d + 3 * w, _mm256_permute2f128_ps(u3, u7, 0x20));
+      _mm256_storeu_ps(d + 4 * w, _mm256_permute2f128_ps(u0, u4, 0x31));
+      _mm256_storeu_ps(d + 5 * w, _mm256_permute2f128_ps(u1, u5, 0x31));
+      _mm256_storeu_ps(d + 6 * w, _mm256_permute2f128_ps(u2, u6, 0x31));
+      _mm256_storeu_ps(d + 7 * w, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    for (; p < kc; p++)
+      for (size_t r = 0; r < 8; r++) dst[p * w + rb + r] = s[r * ld + p];
+  }
+}
+#endif
+
+static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
+#ifdef NTK_X86
+  if (ntk_isa_get() >= NTK_ISA_AVX2 && w % 8 == 0 && n >= r0 + w) {
+    pack_chunk_avx2(x, ld, r0, w, p0, kc, dst);
+    return;
+  }
+#endif
+  pack_chunk_scalar(x, ld, n, r0, w, p0, kc, dst);
 }
 
 // Columns per block: the block's chunk takes half the L2 (Zen 3: 512 KiB ->
@@ -448,27 +497,29 @@ size_t ntk_explicit_gram_scratch_f32(void) {
 }
 
 int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t ld2, size_t rows1, size_t cols,
-                          size_t k, float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled) {
+                          size_t k, float *out, size_t ldo, int diagonal, long offset, ntk_poll_fn cancelled) {
   if (rows1 == 0 || cols == 0 || k == 0) return 0;
   int isa = ntk_isa_get();
   micro_shape s = shape_for(isa);
   dot_fn dot = pick_dot(isa);
   const size_t mr = (size_t)s.mr, nr = (size_t)s.nr, kcmax = NTK_EXPLICIT_KC;
   const size_t nc = round_down(explicit_block_columns(), nr);
+  // Entries (i, j) with j < i + offset lie below the diagonal; none are when !diagonal.
+  const long below = diagonal ? offset : LONG_MIN / 2;
   void *raw = NULL;
   if (posix_memalign(&raw, 64, ntk_explicit_gram_scratch_f32() * sizeof(float)) != 0) return -1;
-  // Scratch: the block's packed chunk, a row micro-panel's chunk, the micro-tile (64-byte aligned).
+  // Scratch: the block's packed chunk, a partial row micro-panel's chunk, the micro-tile (64-byte aligned).
   float *bpack = raw, *apack = bpack + nc * kcmax, *acc = apack + kcmax * mr;
   for (size_t j0 = 0; j0 < cols; j0 += nc) {
     size_t nj = cols - j0 < nc ? cols - j0 : nc;
-    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    if ((long)(j0 + nj) <= below) continue;
     if (cancelled && cancelled()) { free(raw); return 1; }
     for (size_t p0 = 0; p0 < k; p0 += kcmax) {
       size_t kc = k - p0 < kcmax ? k - p0 : kcmax;
       for (size_t q = 0; q * nr < nj; q++) pack_chunk(x2, ld2, cols, j0 + q * nr, nr, p0, kc, bpack + q * kcmax * nr);
       for (size_t ir = 0; ir < rows1; ir += mr) {
         // Later row panels lie further below the diagonal.
-        if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + ir) break;
+        if ((long)(j0 + nj) <= below + (long)ir) break;
         size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
         // A whole row micro-panel is read in place; a partial one packed with zero rows.
         const float *ap = x1 + ir * ld1 + p0;
@@ -480,7 +531,7 @@ int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t l
         }
         for (size_t jr = 0; jr < nj; jr += nr) {
           size_t width = nj - jr < nr ? nj - jr : nr;
-          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+          if ((long)(j0 + jr + width) <= below + (long)ir) continue;
           // The tile's rows of out, on their way to L1 while the dot runs.
           for (size_t r = 0; r < rows; r++)
             for (size_t c = 0; c < width; c += 16) __builtin_prefetch(out + (ir + r) * ldo + j0 + jr + c, 1, 3);

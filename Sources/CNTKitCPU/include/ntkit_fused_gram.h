@@ -63,9 +63,10 @@ void ntk_fused_gram_micro_tile(int *rows, int *columns);
 /// Explicit (Jacobian-block) features: out[i*ldo + j] += Σ_p x1[i*ld1 + p] · x2[j*ld2 + p] for
 /// i < rows1, j < cols, p < k. The sum runs in fixed chunks of 256 values, each a chain of fused
 /// multiply-adds from 0 added to out in chunk order: the same bits on every instruction set and row
-/// split. With diagonal >= 0 (row i is sample diagonal + i of the columns' set), micro-tiles wholly
-/// below the diagonal are skipped. Returns 0, 1 when `cancelled` stopped it (out partly updated),
-/// -1 when its scratch (ntk_explicit_gram_scratch_f32 floats) cannot be allocated.
+/// or column split. With `diagonal` set, row i and column j are samples i + offset and j of one set
+/// (offset: this call's first row minus its first column), and micro-tiles wholly below the
+/// diagonal (j < i + offset) are skipped. Returns 0, 1 when `cancelled` stopped it (out partly
+/// updated), -1 when its scratch (ntk_explicit_gram_scratch_f32 floats) cannot be allocated.
 int ntk_explicit_gram_f32(const float *x1, size_t ld1, const float *x2, size_t ld2, size_t rows1, size_t cols,
-                          size_t k, float *out, size_t ldo, long diagonal, ntk_poll_fn cancelled);
+                          size_t k, float *out, size_t ldo, int diagonal, long offset, ntk_poll_fn cancelled);
 size_t ntk_explicit_gram_scratch_f32(void);

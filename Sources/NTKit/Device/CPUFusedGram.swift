@@ -69,17 +69,18 @@ extension CPUDevice {
   /// (rows1 × rows2; X1, X2 row-major with row strides ld1, ld2, k values
   /// used per row), with the fixed-order kernel of `ntkit_fused_gram.c`
   /// (`ntk_explicit_gram_f32`: chunks of 256 values, each a chain of fused
-  /// multiply-adds): the same bits on every instruction set and worker count,
-  /// and on AVX-512 about 1.7× OpenBLAS's Haswell kernels. `diagonal`: the
-  /// rows and columns are the same samples; only entries on or above the
-  /// diagonal are required (the caller mirrors the tile).
+  /// multiply-adds): the same bits on every instruction set and worker count.
+  /// The workers split the columns (each packs only its own column panels;
+  /// the rows are read in place). `diagonal`: the rows and columns are the
+  /// same samples; only entries on or above the diagonal are required (the
+  /// caller mirrors the tile).
   func explicitGram(_ x1: UnsafePointer<Float>, ld1: Int, _ x2: UnsafePointer<Float>, ld2: Int, rows1: Int, rows2: Int,
                     k: Int, out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool) throws {
     guard rows1 > 0, rows2 > 0, k > 0 else { return }
-    try CPUDevice.runRowShares(rows1, diagonal: diagonal, failure: NTKitError.memoryBudget(
+    try CPUDevice.runShares(CPUDevice.columnSplit(rows2, diagonal: diagonal), failure: NTKitError.memoryBudget(
       needed: ntk_explicit_gram_scratch_f32() * 4, budget: 0,
-      hint: "the explicit-layer Gram kernel could not allocate its scratch; free memory")) { r0, n in
-      ntk_explicit_gram_f32(x1 + r0 * ld1, ld1, x2, ld2, n, rows2, k, out + r0 * ldo, ldo, diagonal ? r0 : -1,
+      hint: "the explicit-layer Gram kernel could not allocate its scratch; free memory")) { c0, n in
+      ntk_explicit_gram_f32(x1, ld1, x2 + c0 * ld2, ld2, rows1, n, k, out + c0, ldo, diagonal ? 1 : 0, -c0,
                             interruptPoll)
     }
   }
@@ -89,7 +90,12 @@ extension CPUDevice {
   /// throws `interrupted`, any other non-zero `failure`.
   static func runRowShares(_ rows: Int, diagonal: Bool, failure: @autoclosure () -> NTKitError,
                            _ share: (Int, Int) -> Int32) throws {
-    let bounds = rowSplit(rows, diagonal: diagonal)
+    try runShares(rowSplit(rows, diagonal: diagonal), failure: failure(), share)
+  }
+
+  /// Runs `share(start, n)` for each worker's range of `bounds` at once (see `runRowShares`).
+  static func runShares(_ bounds: [Int], failure: @autoclosure () -> NTKitError,
+                        _ share: (Int, Int) -> Int32) throws {
     let workers = bounds.count - 1
     // One status per worker (each writes only its own).
     let status = UnsafeMutableBufferPointer<Int32>.allocate(capacity: workers)
@@ -116,6 +122,21 @@ extension CPUDevice {
       bounds.append(min(rows, max(bounds.last!, Int((cut / 48).rounded()) * 48)))
     }
     bounds.append(rows)
+    return bounds
+  }
+
+  /// Column bounds of a tile's workers: chunks in multiples of 32 (whole
+  /// column micro-panels of every kernel: 8, 16, 32 columns), balanced by
+  /// cost (a diagonal tile's column j costs j + 1).
+  static func columnSplit(_ columns: Int, diagonal: Bool) -> [Int] {
+    let workers = min(CPUThreads.count, max(1, (columns + 31) / 32))
+    var bounds = [0]
+    for w in 1..<workers {
+      let f = Double(w) / Double(workers)
+      let cut = diagonal ? Double(columns) * f.squareRoot() : Double(columns) * f
+      bounds.append(min(columns, max(bounds.last!, Int((cut / 32).rounded()) * 32)))
+    }
+    bounds.append(columns)
     return bounds
   }
 
