@@ -6,13 +6,15 @@
 // F = Σ_l (ka + kg) values per sample.
 //
 // Blocking (GotoBLAS-style, but over all layers at once):
-//   for each block of MC rows:       pack A1/G1 of every layer   → [MC/MR][F][MR]
-//     for each block of NC columns:  pack A2/G2 of every layer   → [NC/NR][F][NR]
+//   for each block of NC columns:    pack A2/G2 of every layer   → [NC/NR][F][NR]
+//     for each block of MC rows:     (read in place: MR row streams per layer)
 //       for each MR × NR micro-tile: for each layer, <a> and <g> over the whole
 //         reduction in registers, then acc = fma(fma(scale, <a>, c), <g>, acc);
 //         acc is written once to the output at the end (no per-layer pass).
-// Panels are zero-padded to whole micro-tiles, so edge entries run the same
-// code as interior ones. Every entry's arithmetic is a fixed sequence of
+// Column panels are zero-padded to whole micro-tiles, and so is a partial last
+// row micro-panel (packed apart), so edge entries run the same code as
+// interior ones. (ntk_fused_gram_packed_f32 takes pre-packed column panels,
+// and rows pre-packed [MC/MR][F][MR] or in place.) Every entry's arithmetic is a fixed sequence of
 // fused multiply-adds, whatever MR, NR, the vector width or the row split:
 // results are byte-identical across baseline / AVX2 / AVX-512 and threads.
 #include "ntkit_fused_gram.h"
@@ -59,8 +61,7 @@ static size_t features(const ntk_fused_layer_f32 *layers, size_t count) {
 }
 
 // Cache targets: a packed column block of ~192 KiB (L2-resident while the row
-// panels stream past it); the packed rows of a call (all of them, so the
-// column blocks are packed once per call) up to 4 MiB.
+// panels stream past it); row blocks of up to 4 MiB (outer caches).
 enum { NTK_B_BYTES = 192 * 1024, NTK_A_BYTES = 4 * 1024 * 1024, NTK_MAX_NC = 512 };
 
 static size_t round_down(size_t v, size_t m) { return v / m * m; }
@@ -80,7 +81,8 @@ static size_t block_cols(size_t f, size_t nr) {
 }
 
 static size_t scratch_floats(size_t f, micro_shape s, size_t rows) {
-  return (size_t)s.mr * s.nr + (block_rows(f, s.mr, rows) * f + 15) / 16 * 16 + block_cols(f, s.nr) * f + 16;
+  (void)rows;
+  return (size_t)s.mr * f + block_cols(f, s.nr) * f + 32;
 }
 
 size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows) {
@@ -147,17 +149,22 @@ static void dot_portable(const float *ap, size_t as, size_t ks, const float *bp,
   memcpy(res, s, sizeof s);
 }
 
-static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp,
-                           float *acc) {
+static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, size_t i,
+                           const float *bp, float *acc) {
   enum { MR = 4, NR = 8 };
   float o[MR * NR], sa[MR * NR], sg[MR * NR];
   for (int e = 0; e < MR * NR; e++) o[e] = 0;
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_portable(ap, 1, MR, bp, L->ka, sa);
-    ap += L->ka * MR; bp += L->ka * NR;
-    dot_portable(ap, 1, MR, bp, L->kg, sg);
-    ap += L->kg * MR; bp += L->kg * NR;
+    if (ap) {
+      dot_portable(ap, 1, MR, bp, L->ka, sa);
+      dot_portable(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
+      ap += (L->ka + L->kg) * MR;
+    } else {
+      dot_portable(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
+      dot_portable(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
+    }
+    bp += (L->ka + L->kg) * NR;
     for (int e = 0; e < MR * NR; e++) o[e] = fmaf(fmaf(L->scale, sa[e], L->c), sg[e], o[e]);
   }
   memcpy(acc, o, sizeof o);
@@ -192,16 +199,21 @@ dot_avx2(const float *ap, size_t as, size_t ks, const float *bp, size_t k, float
 }
 
 __attribute__((target("avx2,fma"))) static void
-micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp, float *acc) {
+micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, size_t i, const float *bp, float *acc) {
   enum { MR = 6, NR = 16 };
   _Alignas(64) float sa[MR * NR], sg[MR * NR];
   for (int e = 0; e < MR * NR; e += 8) _mm256_store_ps(acc + e, _mm256_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_avx2(ap, 1, MR, bp, L->ka, sa);
-    ap += L->ka * MR; bp += L->ka * NR;
-    dot_avx2(ap, 1, MR, bp, L->kg, sg);
-    ap += L->kg * MR; bp += L->kg * NR;
+    if (ap) {
+      dot_avx2(ap, 1, MR, bp, L->ka, sa);
+      dot_avx2(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
+      ap += (L->ka + L->kg) * MR;
+    } else {
+      dot_avx2(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
+      dot_avx2(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
+    }
+    bp += (L->ka + L->kg) * NR;
     __m256 s = _mm256_set1_ps(L->scale), c = _mm256_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 8) {
       __m256 t = _mm256_fmadd_ps(s, _mm256_load_ps(sa + e), c);
@@ -241,16 +253,21 @@ dot_avx512(const float *ap, size_t as, size_t ks, const float *bp, size_t k, flo
 }
 
 __attribute__((target("avx512f"))) static void
-micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, const float *bp, float *acc) {
+micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, size_t i, const float *bp, float *acc) {
   enum { MR = 8, NR = 32 };
   _Alignas(64) float sa[MR * NR], sg[MR * NR];
   for (int e = 0; e < MR * NR; e += 16) _mm512_store_ps(acc + e, _mm512_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    dot_avx512(ap, 1, MR, bp, L->ka, sa);
-    ap += L->ka * MR; bp += L->ka * NR;
-    dot_avx512(ap, 1, MR, bp, L->kg, sg);
-    ap += L->kg * MR; bp += L->kg * NR;
+    if (ap) {
+      dot_avx512(ap, 1, MR, bp, L->ka, sa);
+      dot_avx512(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
+      ap += (L->ka + L->kg) * MR;
+    } else {
+      dot_avx512(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
+      dot_avx512(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
+    }
+    bp += (L->ka + L->kg) * NR;
     __m512 s = _mm512_set1_ps(L->scale), c = _mm512_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 16) {
       __m512 t = _mm512_fmadd_ps(s, _mm512_load_ps(sa + e), c);
@@ -260,7 +277,9 @@ micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, c
 }
 #endif
 
-typedef void (*micro_fn)(const ntk_fused_layer_f32 *, size_t, const float *, const float *, float *);
+// A micro-tile of every layer: rows from the packed panel ap, or (ap NULL)
+// MR whole rows i.. of a1/g1 read in place; columns from the packed panel bp.
+typedef void (*micro_fn)(const ntk_fused_layer_f32 *, size_t, const float *, size_t, const float *, float *);
 
 size_t ntk_fused_packed_floats(const ntk_fused_layer_f32 *layers, size_t count, size_t n, int second) {
   micro_shape s = shape_for(ntk_isa_get());
@@ -284,6 +303,40 @@ static micro_fn pick_micro(int isa) {
   return micro_portable;
 }
 
+// Rows [i0, i0 + ni) of a call against the packed column panels bp of
+// columns [j0, j0 + nj): whole row micro-panels from apacked or, with
+// apacked NULL, read in place from a1/g1 (a partial last one from `tail`,
+// packed by the caller). Writes the micro-tiles on or above the diagonal.
+static void fused_row_block(const ntk_fused_layer_f32 *layers, size_t count, micro_fn micro, micro_shape s, size_t f,
+                            size_t rows1, size_t i0, size_t ni, size_t j0, size_t nj, const float *apacked,
+                            const float *tail, const float *bp, float *out, size_t ldo, long diagonal, float *acc) {
+  const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
+  for (size_t ir = i0; ir < i0 + ni; ir += mr) {
+    size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
+    const float *ap = apacked ? apacked + (ir / mr) * mr * f : (rows < mr ? tail : NULL);
+    for (size_t jr = 0; jr < nj; jr += nr) {
+      size_t width = nj - jr < nr ? nj - jr : nr;
+      if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
+      micro(layers, count, ap, ir, bp + (jr / nr) * nr * f, acc);
+      float *o = out + ir * ldo + j0 + jr;
+      for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
+    }
+  }
+}
+
+// The zero-padded packed panel of a partial last row micro-panel (rows1 not
+// a multiple of mr), or NULL when there is none; -1 in *failed when out of memory.
+static float *pack_tail(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t mr, size_t f,
+                        int *failed) {
+  *failed = 0;
+  size_t rem = rows1 % mr;
+  if (rem == 0) return NULL;
+  void *raw = NULL;
+  if (posix_memalign(&raw, 64, mr * f * sizeof(float)) != 0) { *failed = 1; return NULL; }
+  pack_block(layers, count, 0, rows1 - rem, rem, mr, f, raw);
+  return raw;
+}
+
 int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
                               const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal,
                               ntk_poll_fn cancelled) {
@@ -295,28 +348,23 @@ int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, s
   const size_t f = features(layers, count);
   const size_t nc = block_cols(f, nr);
   const size_t mc = block_rows(f, mr, rows1);
+  int failed = 0;
+  float *tail = apacked ? NULL : pack_tail(layers, count, rows1, mr, f, &failed);
+  if (failed) return -1;
   _Alignas(64) float acc[8 * 32];
-  // Row blocks of mc rows (their packed panels stay in the outer caches)
-  // while the column panels stream past them, as in ntk_fused_gram_f32.
+  // Row blocks of mc rows (they stay in the outer caches) while the column
+  // panels stream past them.
   for (size_t i0 = 0; i0 < rows1; i0 += mc) {
     size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
     for (size_t j0 = 0; j0 < cols; j0 += nc) {
       size_t nj = cols - j0 < nc ? cols - j0 : nc;
       if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
-      if (cancelled && cancelled()) return 1;
-      for (size_t ir = i0; ir < i0 + ni; ir += mr) {
-        const float *ap = apacked + (ir / mr) * mr * f;
-        size_t rows = rows1 - ir < mr ? rows1 - ir : mr;
-        for (size_t jr = 0; jr < nj; jr += nr) {
-          size_t width = nj - jr < nr ? nj - jr : nr;
-          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + ir) continue;
-          micro(layers, count, ap, bpacked + ((j0 + jr) / nr) * nr * f, acc);
-          float *o = out + ir * ldo + j0 + jr;
-          for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
-        }
-      }
+      if (cancelled && cancelled()) { free(tail); return 1; }
+      fused_row_block(layers, count, micro, s, f, rows1, i0, ni, j0, nj, apacked, tail,
+                      bpacked + (j0 / nr) * nr * f, out, ldo, diagonal, acc);
     }
   }
+  free(tail);
   return 0;
 }
 
@@ -325,43 +373,31 @@ int ntk_fused_gram_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t r
   if (rows1 == 0 || cols == 0) return 0;
   int isa = ntk_isa_get();
   micro_shape s = shape_for(isa);
-  micro_fn micro = micro_portable;
-#ifdef NTK_X86
-  if (isa == NTK_ISA_AVX512) micro = micro_avx512;
-  else if (isa == NTK_ISA_AVX2) micro = micro_avx2;
-#endif
+  micro_fn micro = pick_micro(isa);
   const size_t mr = (size_t)s.mr, nr = (size_t)s.nr;
   const size_t f = features(layers, count);
   const size_t mc = block_rows(f, mr, rows1), nc = block_cols(f, nr);
+  int failed = 0;
+  float *tail = pack_tail(layers, count, rows1, mr, f, &failed);
   void *raw = NULL;
-  if (posix_memalign(&raw, 64, scratch_floats(f, s, rows1) * sizeof(float)) != 0) return -1;
-  // Scratch: the micro-tile accumulator, then the packed rows, then the packed columns (64-byte aligned).
-  float *acc = raw;
-  float *apack = acc + mr * nr;
-  float *bpack = apack + (mc * f + 15) / 16 * 16;
-  for (size_t i0 = 0; i0 < rows1; i0 += mc) {
-    size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
-    pack_block(layers, count, 0, i0, ni, mr, f, apack);
-    for (size_t j0 = 0; j0 < cols; j0 += nc) {
-      size_t nj = cols - j0 < nc ? cols - j0 : nc;
-      // Upper triangle only: skip column blocks left of every row of this block.
-      if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) continue;
-      if (cancelled && cancelled()) { free(raw); return 1; }
-      pack_block(layers, count, 1, j0, nj, nr, f, bpack);
-      for (size_t ir = 0; ir < ni; ir += mr) {
-        const float *ap = apack + (ir / mr) * mr * f;
-        size_t rows = ni - ir < mr ? ni - ir : mr;
-        for (size_t jr = 0; jr < nj; jr += nr) {
-          size_t width = nj - jr < nr ? nj - jr : nr;
-          if (diagonal >= 0 && j0 + jr + width <= (size_t)diagonal + i0 + ir) continue;
-          micro(layers, count, ap, bpack + (jr / nr) * nr * f, acc);
-          float *o = out + (i0 + ir) * ldo + j0 + jr;
-          for (size_t r = 0; r < rows; r++) memcpy(o + r * ldo, acc + r * nr, width * sizeof(float));
-        }
-      }
+  if (failed || posix_memalign(&raw, 64, nc * f * sizeof(float)) != 0) { free(tail); return -1; }
+  // Scratch: the packed column block (64-byte aligned); the rows are read in place.
+  float *bpack = raw;
+  _Alignas(64) float acc[8 * 32];
+  for (size_t j0 = 0; j0 < cols; j0 += nc) {
+    size_t nj = cols - j0 < nc ? cols - j0 : nc;
+    // Upper triangle only: skip column blocks left of every row.
+    if (diagonal >= 0 && j0 + nj <= (size_t)diagonal) continue;
+    if (cancelled && cancelled()) { free(raw); free(tail); return 1; }
+    pack_block(layers, count, 1, j0, nj, nr, f, bpack);
+    for (size_t i0 = 0; i0 < rows1; i0 += mc) {
+      size_t ni = rows1 - i0 < mc ? rows1 - i0 : mc;
+      if (diagonal >= 0 && j0 + nj <= (size_t)diagonal + i0) break;
+      fused_row_block(layers, count, micro, s, f, rows1, i0, ni, j0, nj, NULL, tail, bpack, out, ldo, diagonal, acc);
     }
   }
   free(raw);
+  free(tail);
   return 0;
 }
 

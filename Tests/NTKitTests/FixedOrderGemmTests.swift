@@ -96,3 +96,69 @@ final class ExplicitGramKernelTests: XCTestCase {
     }
   }
 }
+
+/// The fused structured kernel (`CPUDevice.fusedStructuredGram`,
+/// `ntkit_fused_gram.c`): rows read in place (a partial last row panel packed
+/// apart), columns packed per call or pre-packed; the same bits on every
+/// instruction set and both column paths, close to a float64 reference, and
+/// the upper triangle of diagonal tiles mirrored.
+final class FusedGramKernelTests: XCTestCase {
+  func testSameBitsOnEveryPathAndInstructionSet() throws {
+    let device = CPUDevice.shared
+    var rng = SeededRandom(seed: 5)
+    for (rows, cols, dims, diagonal) in [(5, 7, [(3, 4)], false), (53, 61, [(13, 40), (8, 1)], false),
+                                         (67, 67, [(20, 9), (33, 17)], true), (100, 100, [(7, 130)], true)] {
+      let n1 = rows, n2 = cols
+      var storage: [[Float]] = []
+      for (ka, kg) in dims {
+        storage.append((0..<n1 * ka).map { _ in Float(rng.normal()) })
+        storage.append((0..<n1 * kg).map { _ in Float(rng.normal()) })
+        storage.append(diagonal ? storage[storage.count - 2] : (0..<n2 * ka).map { _ in Float(rng.normal()) })
+        storage.append(diagonal ? storage[storage.count - 2] : (0..<n2 * kg).map { _ in Float(rng.normal()) })
+      }
+      let pointers = storage.map { values -> UnsafeMutablePointer<Float> in
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
+        p.initialize(from: values, count: values.count)
+        return p
+      }
+      defer { pointers.forEach { $0.deallocate() } }
+      let layers = dims.enumerated().map { l, d in
+        FusedStructuredLayer(a1: pointers[4 * l], a2: pointers[4 * l + 2], g1: pointers[4 * l + 1], g2: pointers[4 * l + 3],
+                             ka: d.0, kg: d.1, scale: 0.5, c: 0.25)
+      }
+      var first: [Float]?
+      for isa in CPUInstructionSet.allCases where isa <= CPUInstructionSet.widestSupported {
+        for prepacked in [false, true] {
+          var out = [Float](repeating: -1, count: n1 * n2)
+          try CPUConfiguration.withInstructionSet(isa) {
+            let count = CPUDevice.fusedPackedCount(layers, n: n2, second: true)
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: count + 16)
+            defer { columns.deallocate() }
+            let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: columns) + 63) / 64 * 64)!
+            if prepacked { device.packFused(layers, second: true, from: 0, count: n2, into: aligned) }
+            try out.withUnsafeMutableBufferPointer { o in
+              try device.fusedStructuredGram(layers, rows1: n1, rows2: n2, out: o.baseAddress!, ldo: n2, diagonal: diagonal,
+                                             packedColumns: prepacked ? UnsafePointer(aligned) : nil)
+            }
+          }
+          let label = "\(rows)×\(cols) \(dims) diagonal \(diagonal) \(isa.rawValue) prepacked \(prepacked)"
+          for i in 0..<n1 { for j in 0..<n2 {
+            var s = 0.0
+            for (l, d) in dims.enumerated() {
+              var a = 0.0, g = 0.0
+              for p in 0..<d.0 { a += Double(storage[4 * l][i * d.0 + p]) * Double(storage[4 * l + 2][j * d.0 + p]) }
+              for p in 0..<d.1 { g += Double(storage[4 * l + 1][i * d.1 + p]) * Double(storage[4 * l + 3][j * d.1 + p]) }
+              s += (0.5 * a + 0.25) * g
+            }
+            XCTAssertEqual(Double(out[i * n2 + j]), s, accuracy: 1e-4 * (1 + abs(s)), "\(label) (\(i), \(j))")
+          } }
+          if let first {
+            XCTAssertEqual(first.map(\.bitPattern), out.map(\.bitPattern), "\(label): bits differ")
+          } else {
+            first = out
+          }
+        }
+      }
+    }
+  }
+}

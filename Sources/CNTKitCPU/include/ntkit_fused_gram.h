@@ -29,7 +29,8 @@ typedef struct ntk_fused_layer_f32 {
 } ntk_fused_layer_f32;
 
 /// Scratch floats one call of ntk_fused_gram_f32 with `rows` rows allocates
-/// (packed panels; at most ~4.2 MiB plus one micro-panel of every layer).
+/// (a packed column block of ~192 KiB, at least one micro-panel, and a
+/// partial last row micro-panel).
 size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows);
 
 /// Writes out[i*ldo + j] for i < rows1, j < cols (overwriting). Row i of the
@@ -51,7 +52,8 @@ size_t ntk_fused_packed_floats(const ntk_fused_layer_f32 *layers, size_t count, 
 void ntk_fused_pack_f32(const ntk_fused_layer_f32 *layers, size_t count, int second, size_t s0, size_t n,
                         float *dst);
 /// ntk_fused_gram_f32 over pre-packed operands: apacked holds rows1 samples
-/// from a row-panel boundary, bpacked cols samples from a column-panel
+/// from a row-panel boundary, or is NULL (rows read in place from a1/g1, as
+/// ntk_fused_gram_f32 does); bpacked cols samples from a column-panel
 /// boundary (64-byte aligned). Same arithmetic, same bits.
 int ntk_fused_gram_packed_f32(const ntk_fused_layer_f32 *layers, size_t count, size_t rows1, size_t cols,
                               const float *apacked, const float *bpacked, float *out, size_t ldo, long diagonal,

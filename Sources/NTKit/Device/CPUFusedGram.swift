@@ -23,8 +23,8 @@ extension CPUDevice {
   /// `ntkit_fused_gram.c` (AVX-512, AVX2 or portable per `NTKIT_ISA`), its
   /// rows split over the workers. Every entry is a fixed sequence of fused
   /// multiply-adds, so the result does not depend on the instruction set or
-  /// the worker count. `packed`: the tile's rows and columns pre-packed by
-  /// `packFused` (then no per-call packing). `diagonal`: the rows and columns are the same samples
+  /// the worker count. `packedColumns`: the tile's columns pre-packed by
+  /// `packFused` (then no per-call packing; the rows are read in place). `diagonal`: the rows and columns are the same samples
   /// (a diagonal tile of a symmetric Gram); only the upper triangle is
   /// computed and the lower one mirrored (the same bits: each entry's
   /// products commute exactly). `mirror`: where the transpose of the tile
@@ -32,7 +32,7 @@ extension CPUDevice {
   func fusedStructuredGram(_ layers: [FusedStructuredLayer], rows1: Int, rows2: Int,
                            out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool = false,
                            mirror: UnsafeMutablePointer<Float>? = nil,
-                           packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)? = nil) throws {
+                           packedColumns: UnsafePointer<Float>? = nil) throws {
     guard rows1 > 0, rows2 > 0 else { return }
     precondition(!diagonal || rows1 == rows2, "a diagonal tile is square")
     let c = CPUDevice.cLayers(layers)
@@ -48,10 +48,8 @@ extension CPUDevice {
           mine[l].g1 = mine[l].g1 + r0 * mine[l].kg
         }
         let status: Int32
-        if let packed {
-          // Row panels of the pre-packed rows start at r0 (a multiple of every micro-tile height).
-          let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
-          status = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows + r0 * f, packed.columns,
+        if let packedColumns {
+          status = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, nil, packedColumns,
                                              out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
         } else {
           status = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
@@ -165,11 +163,11 @@ extension CPUDevice {
   }
 
   /// Upper bound of the scratch bytes per worker of `fusedStructuredGram`
-  /// for `featuresPerSample` values (A and G of every layer) per sample:
-  /// 4 MiB of packed rows (at least one micro-panel) and ≤ 192 KiB of packed
-  /// columns (at least one), for memory budgets.
+  /// for `featuresPerSample` values (A and G of every layer) per sample: a
+  /// partial row micro-panel and ≤ 192 KiB of packed columns (at least one
+  /// micro-panel), for memory budgets.
   static func fusedScratchBytes(featuresPerSample f: Int) -> Int {
-    max(4 << 20, 8 * f * 4) + max(192 << 10, 32 * f * 4) + 8192
+    8 * f * 4 + max(192 << 10, 32 * f * 4) + 8192
   }
 }
 

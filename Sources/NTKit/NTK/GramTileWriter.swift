@@ -31,8 +31,9 @@ final class GramTileWriter<T: DeviceScalar> {
   /// Every layer fused and a symmetric Gram: each tile writes its own mirror
   /// (no mirroring pass at the end).
   let mirrorsItself: Bool
-  private var packedRows: UnsafeMutablePointer<Float>?, packedColumns: UnsafeMutablePointer<Float>?
-  private var rowStride = 0, columnStride = 0
+  /// The column panels of every column block, packed once (resident features).
+  private var packedColumns: UnsafeMutablePointer<Float>?
+  private var columnStride = 0
   /// Bytes of the pre-packed fused operands (0: none).
   private(set) var packedBytes = 0
 
@@ -59,39 +60,27 @@ final class GramTileWriter<T: DeviceScalar> {
     mirrorsItself = useFused && symmetric && fusedLayers.count == store.layers.count && hostOutput
   }
 
-  deinit { free(packedRows); free(packedColumns) }
+  deinit { free(packedColumns) }
 
-  /// Resident features on the fused path: packs every row and column block
-  /// once (instead of once per tile and worker) when `budgetLeft` allows.
-  func packResident(rowBlocks: [Range<Int>], columnBlocks: [Range<Int>], blockSize: Int, budgetLeft: Int) {
+  /// Resident features on the fused path: packs every column block once
+  /// (instead of once per tile and worker) when `budgetLeft` allows; the
+  /// kernel reads the rows in place.
+  func packResident(columnBlocks: [Range<Int>], blockSize: Int, budgetLeft: Int) {
     guard useFused, store.resident, let kernels else { return }
-    let size = MemoryLayout<T>.stride
     let operands = fusedOperands(0, store.secondSetSlot)
-    rowStride = CPUDevice.fusedPackedCount(operands, n: blockSize, second: false)
     columnStride = CPUDevice.fusedPackedCount(operands, n: blockSize, second: true)
-    let bytes = (rowBlocks.count * rowStride + columnBlocks.count * columnStride) * size
+    let bytes = columnBlocks.count * columnStride * MemoryLayout<T>.stride
     guard bytes <= budgetLeft else { return }
-    var p: UnsafeMutableRawPointer?, q: UnsafeMutableRawPointer?
-    guard posix_memalign(&p, 64, rowBlocks.count * rowStride * size) == 0,
-          posix_memalign(&q, 64, columnBlocks.count * columnStride * size) == 0 else {
-      free(p); free(q)
-      return
-    }
-    let rows = p!.assumingMemoryBound(to: Float.self), columns = q!.assumingMemoryBound(to: Float.self)
-    packedRows = rows
+    var q: UnsafeMutableRawPointer?
+    guard posix_memalign(&q, 64, bytes) == 0, let q else { return }
+    let columns = q.assumingMemoryBound(to: Float.self)
     packedColumns = columns
     packedBytes = bytes
-    let rowStride = rowStride, columnStride = columnStride
-    parallelFor(rowBlocks.count + columnBlocks.count, minimumChunk: 1) { range in
+    let columnStride = columnStride
+    parallelFor(columnBlocks.count, minimumChunk: 1) { range in
       for k in range {
-        if k < rowBlocks.count {
-          let b = rowBlocks[k]
-          kernels.packFused(operands, second: false, from: b.lowerBound, count: b.count, into: rows + k * rowStride)
-        } else {
-          let b = columnBlocks[k - rowBlocks.count]
-          kernels.packFused(operands, second: true, from: b.lowerBound, count: b.count,
-                            into: columns + (k - rowBlocks.count) * columnStride)
-        }
+        let b = columnBlocks[k]
+        kernels.packFused(operands, second: true, from: b.lowerBound, count: b.count, into: columns + k * columnStride)
       }
     }
   }
@@ -110,10 +99,8 @@ final class GramTileWriter<T: DeviceScalar> {
       if useFused {
         // The fused kernel computes a diagonal tile's upper triangle and mirrors it.
         let mirror = mirrorsItself && t.row != t.column ? outBuffer.view(at: J.lowerBound * ldo + I.lowerBound) : nil
-        let packed = packedRows.map { rows in
-          (rows: UnsafePointer(rows + t.row * rowStride), columns: UnsafePointer(packedColumns! + t.column * columnStride))
-        }
-        try fusedTile(s1, r1, s2, r2, into: view, diagonal: diagonal, mirror: mirror, packed: packed)
+        let packed = packedColumns.map { UnsafePointer($0 + t.column * columnStride) }
+        try fusedTile(s1, r1, s2, r2, into: view, diagonal: diagonal, mirror: mirror, packedColumns: packed)
       } else {
         for r in 0..<r1 * mult { try device.fill(view.advanced(by: r * ldo), count: r2 * mult, value: 0) }
       }
@@ -203,11 +190,11 @@ final class GramTileWriter<T: DeviceScalar> {
   /// The fused kernel (float32, trace mode): every structured layer of the
   /// tile in one pass, written over the tile; explicit layers add after.
   private func fusedTile(_ s1: Int, _ r1: Int, _ s2: Int, _ r2: Int, into out: BufferView<T>, diagonal: Bool,
-                         mirror: BufferView<T>?, packed: (rows: UnsafePointer<Float>, columns: UnsafePointer<Float>)?) throws {
+                         mirror: BufferView<T>?, packedColumns: UnsafePointer<Float>?) throws {
     let layers = fusedOperands(s1, s2)
     let o = UnsafeMutableRawPointer(out.buffer.hostPointer! + out.offset).assumingMemoryBound(to: Float.self)
     let m = mirror.map { UnsafeMutableRawPointer($0.buffer.hostPointer! + $0.offset).assumingMemoryBound(to: Float.self) }
     try kernels!.fusedStructuredGram(layers, rows1: r1, rows2: r2, out: o, ldo: ldo, diagonal: diagonal, mirror: m,
-                                     packed: packed)
+                                     packedColumns: packedColumns)
   }
 }
