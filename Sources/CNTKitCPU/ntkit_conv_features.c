@@ -1,15 +1,17 @@
 // Conv-layer products of the NTK features (see include/ntkit_conv_features.h
 // for shapes and layout): trace-mode features, then the input cotangent.
 //
-// Blocking: for each output a and each strip of 32 (or 16) channels, rows of
-// the patch in blocks of 9 (a whole 3×3 single-channel kernel), 8, 4 and 1;
-// a block's KB × 32 sums stay in vector
-// registers over all positions (one vector load of g and KB broadcasts of x
-// per position), then are scaled and stored once. One pass reads a sample's
+// Blocking: for each output a and each strip of 32 channels (AVX-512) or 16
+// (AVX2, baseline), rows of the patch in blocks of 9 (a whole 3×3
+// single-channel kernel), 8, 4 and 1 (AVX-512) or 6, 3 and 1; a block's sums
+// stay in vector registers over all positions (one vector load of g and KB
+// broadcasts of x per position), then are scaled and stored once; the first
+// block of a strip also sums the bias part. One pass reads a sample's
 // cotangents straight from the backward pass's [m][pos][out_c] layout: no
 // regrouping copy and no BLAS packing (these products, 9 × 320 × 676 for a
 // 3×3 single-channel conv, are far too small for BLAS to reach its speed).
 #include "ntkit_conv_features.h"
+#include "ntkit_isa.h"
 #include <string.h>
 
 // No implicit contraction: the fused multiply-adds below are explicit.
@@ -26,27 +28,42 @@
 
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-// out[k·ldo + 16·v + c] = alpha · Σ_p x[p·ldx + k]·g[p·ldg + 16·v + c] for k < KB, v < NV, c < 16.
+// s (a float variable) in every lane: a broadcast (not 0 + s, whose add the
+// compiler must keep, since 0 + -0 is +0). A macro: a v16-returning helper
+// would cross the clones' vector ABIs.
+#define SPLAT16(s) ((v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s})
+
+// out[k·ldo + 16·v + c] = alpha · Σ_p x[p·ldx + k]·g[p·ldg + 16·v + c] for k < KB, v < NV, c < 16;
+// with bias non-NULL also bias[16·v + c] = bias_scale · Σ_p g[p·ldg + 16·v + c] (plain adds, p ascending).
 #define DEFINE_BLOCK(KB, NV)                                                                               \
   static inline __attribute__((always_inline)) void block_##KB##_##NV(                                      \
       const float *restrict x, size_t ldx, const float *restrict g, size_t ldg, size_t positions,            \
-      float *restrict out, size_t ldo, float alpha) {                                                       \
-    v16 acc[KB][NV];                                                                                       \
+      float *restrict out, size_t ldo, float alpha, float *restrict bias, float bias_scale) {               \
+    v16 acc[KB][NV], bsum[NV];                                                                             \
     for (int k = 0; k < KB; k++)                                                                           \
       for (int v = 0; v < NV; v++) acc[k][v] = (v16){0};                                                   \
+    for (int v = 0; v < NV; v++) bsum[v] = (v16){0};                                                       \
     for (size_t p = 0; p < positions; p++) {                                                               \
       v16 gv[NV];                                                                                          \
       memcpy(gv, g + p * ldg, sizeof gv);                                                                  \
       const float *restrict xr = x + p * ldx;                                                              \
       for (int k = 0; k < KB; k++) {                                                                       \
-        const v16 xv = (v16){0} + xr[k];                                                                   \
+        const float xk = xr[k];                                                                            \
+        const v16 xv = SPLAT16(xk);                                                                        \
         for (int v = 0; v < NV; v++) acc[k][v] = __builtin_elementwise_fma(xv, gv[v], acc[k][v]);          \
       }                                                                                                    \
+      if (bias)                                                                                            \
+        for (int v = 0; v < NV; v++) bsum[v] += gv[v];                                                     \
     }                                                                                                      \
     for (int k = 0; k < KB; k++)                                                                           \
       for (int v = 0; v < NV; v++) {                                                                       \
         const v16 r = acc[k][v] * alpha;                                                                   \
         memcpy(out + k * ldo + 16 * v, &r, sizeof r);                                                      \
+      }                                                                                                    \
+    if (bias)                                                                                              \
+      for (int v = 0; v < NV; v++) {                                                                       \
+        const v16 r = bsum[v] * bias_scale;                                                                \
+        memcpy(bias + 16 * v, &r, sizeof r);                                                               \
       }                                                                                                    \
   }
 
@@ -55,30 +72,60 @@ DEFINE_BLOCK(8, 2)
 DEFINE_BLOCK(4, 2)
 DEFINE_BLOCK(1, 2)
 DEFINE_BLOCK(9, 1)
-DEFINE_BLOCK(8, 1)
-DEFINE_BLOCK(4, 1)
+DEFINE_BLOCK(6, 1)
+DEFINE_BLOCK(3, 1)
 DEFINE_BLOCK(1, 1)
 
-// Every patch row of one channel strip of output a (NV vectors wide).
-#define STRIP(NV)                                                                                          \
-  do {                                                                                                     \
-    size_t k0 = 0;                                                                                         \
-    if (patch - k0 == 9) { /* a 3 × 3 single-channel kernel in one block */                               \
-      block_9_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
-      k0 += 9;                                                                                             \
-    }                                                                                                      \
-    for (; k0 + 8 <= patch; k0 += 8)                                                                       \
-      block_8_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
-    for (; k0 + 4 <= patch; k0 += 4)                                                                       \
-      block_4_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
-    for (; k0 < patch; k0++)                                                                               \
-      block_1_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha);  \
+// Every patch row of one channel strip of output a, the first block also
+// summing the bias part (b: its destination, or NULL).
+// Wide (AVX-512: 32 registers): strips of 32 channels, blocks of 9 (a whole
+// 3 × 3 single-channel kernel), 8, 4 and 1 rows: up to 18 + 2 accumulators.
+#define STRIP_WIDE()                                                                                        \
+  do {                                                                                                      \
+    size_t k0 = 0;                                                                                          \
+    float *b = bias;                                                                                        \
+    if (patch == 9) {                                                                                       \
+      block_9_2(xs, patch, ga + c0, out_c, positions, os + a * out_c + c0, ldo, alpha, b, bias_scale);       \
+      k0 = 9;                                                                                               \
+      b = 0;                                                                                                \
+    }                                                                                                       \
+    for (; k0 + 8 <= patch; k0 += 8, b = 0)                                                                 \
+      block_8_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
+    for (; k0 + 4 <= patch; k0 += 4, b = 0)                                                                 \
+      block_4_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
+    for (; k0 < patch; k0++, b = 0)                                                                         \
+      block_1_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
+  } while (0)
+// Narrow (AVX2: 16 registers): strips of 16 channels, blocks of 6, 3 and 1
+// rows: at most 12 + 2 accumulators (as ymm pairs), no spills.
+#define STRIP_NARROW()                                                                                      \
+  do {                                                                                                      \
+    size_t k0 = 0;                                                                                          \
+    float *b = bias;                                                                                        \
+    if (patch == 9) {                                                                                       \
+      block_9_1(xs, patch, ga + c0, out_c, positions, os + a * out_c + c0, ldo, alpha, b, bias_scale);       \
+      k0 = 9;                                                                                               \
+    }                                                                                                       \
+    for (; k0 + 6 <= patch; k0 += 6, b = 0)                                                                 \
+      block_6_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
+    for (; k0 + 3 <= patch; k0 += 3, b = 0)                                                                 \
+      block_3_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
+    for (; k0 < patch; k0++, b = 0)                                                                         \
+      block_1_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
+                bias_scale);                                                                                \
   } while (0)
 
 NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, float *out, size_t ld_out, size_t n,
                                             size_t positions, size_t patch, size_t m, size_t out_c, float alpha,
                                             int with_bias, float bias_scale) {
   const size_t ldo = m * out_c;
+  // The blocking follows NTKIT_ISA (not which clone runs); every blocking gives the same bits.
+  const int wide = ntk_isa_get() >= NTK_ISA_AVX512;
   for (size_t s = 0; s < n; s++) {
     const float *xs = x + s * positions * patch;
     const float *gs = g + s * m * positions * out_c;
@@ -86,17 +133,15 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
     for (size_t a = 0; a < m; a++) {
       const float *ga = gs + a * positions * out_c;
       size_t c0 = 0;
-      for (; c0 + 32 <= out_c; c0 += 32) STRIP(2);
-      for (; c0 + 16 <= out_c; c0 += 16) STRIP(1);
-      if (with_bias) {
-        float *restrict sa = os + patch * ldo + a * out_c;
-        for (size_t c = 0; c < out_c; c++) sa[c] = 0;
-        for (size_t p = 0; p < positions; p++) {
-          const float *restrict row = ga + p * out_c;
-          for (size_t c = 0; c < out_c; c++) sa[c] += row[c];
+      if (wide) {
+        for (; c0 + 32 <= out_c; c0 += 32) {
+          float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
+          STRIP_WIDE();
         }
-        if (bias_scale != 1)
-          for (size_t c = 0; c < out_c; c++) sa[c] *= bias_scale;
+      }
+      for (; c0 + 16 <= out_c; c0 += 16) {
+        float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
+        STRIP_NARROW();
       }
     }
   }
@@ -118,7 +163,8 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
       v16 w[NV];                                                                                         \
       memcpy(w, wr + (size_t)co * in_c, sizeof w);                                                       \
       for (int b = 0; b < OB; b++) {                                                                     \
-        const v16 gv = (v16){0} + gr[(size_t)b * out_c + co];                                            \
+        const float gs = gr[(size_t)b * out_c + co];                                                      \
+        const v16 gv = SPLAT16(gs);                                                                      \
         for (int v = 0; v < NV; v++) acc[b][v] = __builtin_elementwise_fma(gv, w[v], acc[b][v]);         \
       }                                                                                                  \
     }                                                                                                    \

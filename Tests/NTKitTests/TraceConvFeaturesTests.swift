@@ -133,8 +133,10 @@ final class TraceConvFeaturesTests: XCTestCase {
     }
   }
 
-  /// The CPU's float32 kernel (strips of 32 and 16 channels, patch rows in
-  /// blocks of 9, 8, 4 and 1) against the products it replaces, with and without bias.
+  /// The CPU's float32 kernel (AVX-512: strips of 32 and 16 channels, patch
+  /// rows in blocks of 9, 8, 4 and 1; AVX2 and baseline: strips of 16, blocks
+  /// of 9, 6, 3 and 1) against the products it replaces, with and without
+  /// bias, and the same bits under every instruction set.
   func testCPUKernelMatchesProducts() throws {
     for patch in [13, 9, 18] { try checkCPUKernel(patch: patch) }
   }
@@ -148,17 +150,26 @@ final class TraceConvFeaturesTests: XCTestCase {
     let ld = m * (patch + 1) * outC + 5
     for hasBias in [true, false] {
       var results: [[Float]] = []
-      for fast in [true, false] {
+      let isas = CPUInstructionSet.allCases.filter { $0 <= CPUInstructionSet.widestSupported }
+      for run in isas.map(Optional.some) + [nil] {
         let patches = try cpu.upload(x), cotangent = try cpu.upload(g)
         let scratch = try cpu.makeBuffer(Float.self, count: g.count)
         let out = try cpu.upload([Float](repeating: -7, count: n * ld))
         let op = ConvFeaturesOp(n: n, m: m, positions: positions, patch: patch, outC: outC, patches: patches.view,
                                 cotangent: cotangent.view, scratch: scratch.view, out: out.view, ld: ld,
                                 weightScale: 0.75, biasScale: 1.5, hasBias: hasBias)
-        if fast { try cpu.convTraceFeatures(op) } else { try cpu.convTraceFeaturesByProducts(op) }
+        if let isa = run {
+          try CPUConfiguration.withInstructionSet(isa) { try cpu.convTraceFeatures(op) }
+        } else {
+          try cpu.convTraceFeaturesByProducts(op)
+        }
         results.append(try cpu.download(out.view, count: n * ld))
       }
-      assertClose(results[0], results[1], tolerance: 1e-6, "patch \(patch), bias \(hasBias)")
+      for r in 1..<isas.count {
+        XCTAssertEqual(results[r].map(\.bitPattern), results[0].map(\.bitPattern),
+                       "patch \(patch), bias \(hasBias): \(isas[r].rawValue) bits differ")
+      }
+      assertClose(results[0], results[isas.count], tolerance: 1e-6, "patch \(patch), bias \(hasBias)")
       // Past each sample's features (and past the kernel part without bias) nothing is written.
       let written = m * (patch + (hasBias ? 1 : 0)) * outC
       for s in 0..<n { for e in written..<ld { XCTAssertEqual(results[0][s * ld + e], -7) } }
