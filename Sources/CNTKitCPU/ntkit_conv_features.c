@@ -181,17 +181,27 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
     }                                                                                                    \
   } while (0)
 
+// Wide (AVX-512): 4 positions × NV vectors; narrow (AVX2, baseline): 6
+// positions × 16 channels, 12 ymm accumulators (no spills).
 #define TAP_STRIP(NV)                                                                                    \
   do {                                                                                                   \
     int ox = 0;                                                                                          \
     for (; ox + 4 <= out_w; ox += 4) TAP_BLOCK(4, NV);                                                   \
     for (; ox < out_w; ox++) TAP_BLOCK(1, NV);                                                           \
   } while (0)
+#define TAP_STRIP_NARROW()                                                                               \
+  do {                                                                                                   \
+    int ox = 0;                                                                                          \
+    for (; ox + 6 <= out_w; ox += 6) TAP_BLOCK(6, 1);                                                    \
+    for (; ox < out_w; ox++) TAP_BLOCK(1, 1);                                                            \
+  } while (0)
 
 NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h,
                                              int in_w, int in_c, int kh, int kw, int sh, int sw, int pad_top,
                                              int pad_left, int out_h, int out_w, int out_c) {
   const size_t in_size = (size_t)in_h * in_w * in_c, out_size = (size_t)out_h * out_w * out_c;
+  // The blocking follows NTKIT_ISA (not which clone runs); every blocking gives the same bits.
+  const int wide = ntk_isa_get() >= NTK_ISA_AVX512;
   for (size_t i = 0; i < count; i++) {
     const float *gi = g + i * out_size;
     float *img = image + i * in_size;
@@ -204,15 +214,22 @@ NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, fl
         for (int kx = 0; kx < kw; kx++) {
           const float *tap = wt + ((size_t)(ky * kw + kx) * out_c) * in_c;
           int c0 = 0;
-          for (; c0 + 32 <= in_c; c0 += 32) {
-            const float *wr = tap + c0;
-            float *dst = row + c0;
-            TAP_STRIP(2);
+          if (wide) {
+            for (; c0 + 32 <= in_c; c0 += 32) {
+              const float *wr = tap + c0;
+              float *dst = row + c0;
+              TAP_STRIP(2);
+            }
+            for (; c0 + 16 <= in_c; c0 += 16) {
+              const float *wr = tap + c0;
+              float *dst = row + c0;
+              TAP_STRIP(1);
+            }
           }
           for (; c0 + 16 <= in_c; c0 += 16) {
             const float *wr = tap + c0;
             float *dst = row + c0;
-            TAP_STRIP(1);
+            TAP_STRIP_NARROW();
           }
         }
       }

@@ -204,25 +204,35 @@ final class TraceConvFeaturesTests: XCTestCase {
 
   /// The CPU's float32 input-cotangent gather (strips of 32 and 16 input
   /// channels, an odd number of output channels, stride 2 × 1 with padding)
-  /// against the product and col2im it replaces.
+  /// against the product and col2im it replaces, the same bits under every
+  /// instruction set.
   func testCPUInputCotangentMatchesProducts() throws {
     let cpu = CPUDevice.shared
-    let g = ConvGeometry(inH: 7, inW: 6, inC: 48, kh: 3, kw: 2, sh: 2, sw: 1, padTop: 1, padLeft: 0,
-                         outH: 4, outW: 5, outC: 7)
+    // 7 output columns: a block of 6 positions (AVX2) or 4 (AVX-512) and single ones.
+    let g = ConvGeometry(inH: 7, inW: 8, inC: 48, kh: 3, kw: 2, sh: 2, sw: 1, padTop: 1, padLeft: 0,
+                         outH: 4, outW: 7, outC: 7)
     let count = 5
     var random = SeededRandom(seed: 12)
     let cot = (0..<count * g.outputSize).map { _ in Float(random.normal()) }
     let w = (0..<g.patch * g.outC).map { _ in Float(random.normal()) }
     var results: [[Float]] = []
-    for fast in [true, false] {
+    let isas = CPUInstructionSet.allCases.filter { $0 <= CPUInstructionSet.widestSupported }
+    for run in isas.map(Optional.some) + [nil] {
       let cotangent = try cpu.upload(cot), kernel = try cpu.upload(w)
       let scratch = try cpu.makeBuffer(Float.self, count: count * g.positions * g.patch)
       let input = try cpu.upload([Float](repeating: .nan, count: count * g.inputSize))
       let op = ConvInputCotangentOp(geometry: g, count: count, alpha: 0.8, cotangent: cotangent.view,
                                     kernel: kernel.view, patchScratch: scratch.view, input: input.view)
-      if fast { try cpu.convInputCotangent(op) } else { try cpu.convInputCotangentByProducts(op) }
+      if let isa = run {
+        try CPUConfiguration.withInstructionSet(isa) { try cpu.convInputCotangent(op) }
+      } else {
+        try cpu.convInputCotangentByProducts(op)
+      }
       results.append(try cpu.download(input.view, count: count * g.inputSize))
     }
-    assertClose(results[0], results[1], tolerance: 1e-6, "input cotangent")
+    for r in 1..<isas.count {
+      XCTAssertEqual(results[r].map(\.bitPattern), results[0].map(\.bitPattern), "\(isas[r].rawValue) bits differ")
+    }
+    assertClose(results[0], results[isas.count], tolerance: 1e-6, "input cotangent")
   }
 }
