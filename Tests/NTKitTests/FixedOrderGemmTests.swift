@@ -99,9 +99,9 @@ final class ExplicitGramKernelTests: XCTestCase {
 
 /// The fused structured kernel (`CPUDevice.fusedStructuredGram`,
 /// `ntkit_fused_gram.c`): rows read in place (a partial last row panel packed
-/// apart), columns packed per call or pre-packed; the same bits on every
-/// instruction set and both column paths, close to a float64 reference, and
-/// the upper triangle of diagonal tiles mirrored.
+/// apart) or pre-packed, columns packed per call or pre-packed; the same bits
+/// on every instruction set and path, close to a float64 reference, and the
+/// upper triangle of diagonal tiles mirrored.
 final class FusedGramKernelTests: XCTestCase {
   func testSameBitsOnEveryPathAndInstructionSet() throws {
     let device = CPUDevice.shared
@@ -128,20 +128,26 @@ final class FusedGramKernelTests: XCTestCase {
       }
       var first: [Float]?
       for isa in CPUInstructionSet.allCases where isa <= CPUInstructionSet.widestSupported {
-        for prepacked in [false, true] {
+        // 0: packed per call; 1: pre-packed columns, rows in place; 2: rows pre-packed too.
+        for mode in 0..<3 {
           var out = [Float](repeating: -1, count: n1 * n2)
           try CPUConfiguration.withInstructionSet(isa) {
-            let count = CPUDevice.fusedPackedCount(layers, n: n2, second: true)
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: count + 16)
-            defer { columns.deallocate() }
-            let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: columns) + 63) / 64 * 64)!
-            if prepacked { device.packFused(layers, second: true, from: 0, count: n2, into: aligned) }
+            let columnCount = CPUDevice.fusedPackedCount(layers, n: n2, second: true)
+            let rowCount = CPUDevice.fusedPackedCount(layers, n: n1, second: false)
+            let storage = UnsafeMutablePointer<Float>.allocate(capacity: columnCount + rowCount + 32)
+            defer { storage.deallocate() }
+            let columns = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: storage) + 63) / 64 * 64)!
+            let rowPanels = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: columns + columnCount) + 63) / 64 * 64)!
+            if mode > 0 { device.packFused(layers, second: true, from: 0, count: n2, into: columns) }
+            if mode > 1 { device.packFused(layers, second: false, from: 0, count: n1, into: rowPanels) }
+            let packed: CPUDevice.FusedPacked? = mode == 0 ? nil
+              : (rows: mode == 2 ? UnsafePointer(rowPanels) : nil, columns: UnsafePointer(columns))
             try out.withUnsafeMutableBufferPointer { o in
               try device.fusedStructuredGram(layers, rows1: n1, rows2: n2, out: o.baseAddress!, ldo: n2, diagonal: diagonal,
-                                             packedColumns: prepacked ? UnsafePointer(aligned) : nil)
+                                             packed: packed)
             }
           }
-          let label = "\(rows)×\(cols) \(dims) diagonal \(diagonal) \(isa.rawValue) prepacked \(prepacked)"
+          let label = "\(rows)×\(cols) \(dims) diagonal \(diagonal) \(isa.rawValue) mode \(mode)"
           for i in 0..<n1 { for j in 0..<n2 {
             var s = 0.0
             for (l, d) in dims.enumerated() {

@@ -23,8 +23,9 @@ extension CPUDevice {
   /// `ntkit_fused_gram.c` (AVX-512, AVX2 or portable per `NTKIT_ISA`), its
   /// rows split over the workers. Every entry is a fixed sequence of fused
   /// multiply-adds, so the result does not depend on the instruction set or
-  /// the worker count. `packedColumns`: the tile's columns pre-packed by
-  /// `packFused` (then no per-call packing; the rows are read in place). `diagonal`: the rows and columns are the same samples
+  /// the worker count. `packed`: the tile's columns, and optionally its rows,
+  /// pre-packed by `packFused` (then no per-call packing; rows not packed
+  /// are read in place). `diagonal`: the rows and columns are the same samples
   /// (a diagonal tile of a symmetric Gram); only the upper triangle is
   /// computed and the lower one mirrored (the same bits: each entry's
   /// products commute exactly). `mirror`: where the transpose of the tile
@@ -32,7 +33,7 @@ extension CPUDevice {
   func fusedStructuredGram(_ layers: [FusedStructuredLayer], rows1: Int, rows2: Int,
                            out: UnsafeMutablePointer<Float>, ldo: Int, diagonal: Bool = false,
                            mirror: UnsafeMutablePointer<Float>? = nil,
-                           packedColumns: UnsafePointer<Float>? = nil) throws {
+                           packed: FusedPacked? = nil) throws {
     guard rows1 > 0, rows2 > 0 else { return }
     precondition(!diagonal || rows1 == rows2, "a diagonal tile is square")
     let c = CPUDevice.cLayers(layers)
@@ -48,8 +49,10 @@ extension CPUDevice {
           mine[l].g1 = mine[l].g1 + r0 * mine[l].kg
         }
         let status: Int32
-        if let packedColumns {
-          status = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, nil, packedColumns,
+        if let packed {
+          // Row panels of pre-packed rows start at r0 (a multiple of every micro-tile height).
+          let f = mine.reduce(0) { $0 + $1.ka + $1.kg }
+          status = ntk_fused_gram_packed_f32(mine, mine.count, n, rows2, packed.rows.map { $0 + r0 * f }, packed.columns,
                                              out + r0 * ldo, ldo, diagonal ? r0 : -1, interruptPoll)
         } else {
           status = ntk_fused_gram_f32(mine, mine.count, n, rows2, out + r0 * ldo, ldo, diagonal ? r0 : -1,
@@ -172,6 +175,17 @@ extension CPUDevice {
 }
 
 extension CPUDevice {
+  /// Pre-packed operands of `fusedStructuredGram`: column panels, and row panels or nil (rows read in place).
+  typealias FusedPacked = (rows: UnsafePointer<Float>?, columns: UnsafePointer<Float>)
+
+  /// Whether the fused kernel reads its rows in place rather than from
+  /// pre-packed panels: for long reductions (≥ 1024 values per sample), where
+  /// it runs as fast and a packed copy of the rows (MNIST's dense net at
+  /// N = 4096: 42 MB) costs more to fault in and fill than it saves.
+  static func fusedRowsInPlace(_ layers: [FusedStructuredLayer]) -> Bool {
+    layers.reduce(0) { $0 + $1.ka + $1.kg } >= 1024
+  }
+
   /// Packs samples [s0, s0 + n) of the first (`second` false: a1/g1) or second
   /// set for `fusedStructuredGram(packed:)` into `dst`, which holds
   /// `fusedPackedCount(layers, n:, second:)` floats (64-byte aligned).

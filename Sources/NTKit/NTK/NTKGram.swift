@@ -116,7 +116,8 @@ public enum NTKGram {
     let schedule = GramTileSchedule(n1: n1, n2: n2, symmetric: symmetric, tileSize: block)
     if memory.residentFeatures {
       try store.computeResident()
-      writer.packResident(columnBlocks: GramTileSchedule.blocks(n2, tileSize: block), blockSize: block,
+      writer.packResident(rowBlocks: GramTileSchedule.blocks(n1, tileSize: block),
+                          columnBlocks: GramTileSchedule.blocks(n2, tileSize: block), blockSize: block,
                           budgetLeft: options.memoryBudget - memory.neededBytes)
     }
     for (done, t) in schedule.tiles.enumerated() {
