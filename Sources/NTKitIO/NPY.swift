@@ -1,4 +1,5 @@
 import CNTKitSafety
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -267,10 +268,21 @@ public enum NPY {
                                                         precision: String) throws {
     let first: Int?
     let raw = UnsafeRawPointer(values.baseAddress)
-    if T.self == Float.self, let raw {
-      first = ntk_first_nonfinite_f32(raw.assumingMemoryBound(to: Float.self), values.count)
-    } else if T.self == Double.self, let raw {
-      first = ntk_first_nonfinite_f64(raw.assumingMemoryBound(to: Double.self), values.count)
+    if let raw, T.self == Float.self || T.self == Double.self {
+      // Large outputs in chunks on every core (a GiB streams in ~60 ms on one); the first bad index of the first flagged chunk.
+      let chunks = max(1, min(16, values.count >> 22))
+      let per = (values.count + chunks - 1) / chunks
+      let found = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks)
+      defer { found.deallocate() }
+      let scan = { (c: Int) in
+        let lo = c * per, n = max(0, min(values.count, lo + per) - lo)
+        let i = T.self == Float.self
+          ? ntk_first_nonfinite_f32(raw.assumingMemoryBound(to: Float.self) + lo, n)
+          : ntk_first_nonfinite_f64(raw.assumingMemoryBound(to: Double.self) + lo, n)
+        found[c] = i < 0 ? -1 : lo + i
+      }
+      if chunks == 1 { scan(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: scan) }
+      first = found.first { $0 >= 0 }
     } else {
       first = values.firstIndex(where: { !$0.isFinite })
     }

@@ -294,7 +294,8 @@ final class IOTests: XCTestCase {
   }
 
   /// The blocked scan of an output about to be written: the first NaN/Inf in
-  /// a later block, at block edges, several in one block, none, float64.
+  /// a later block, at block edges, several in one block, none, float64, and
+  /// a large array scanned in chunks at once.
   func testOutputFiniteScanFindsTheFirstNonFinite() throws {
     func first(_ values: [Float]) throws -> String? {
       do {
@@ -315,6 +316,14 @@ final class IOTests: XCTestCase {
     XCTAssertEqual(try first(v)?.contains("row 4, column 95"), true)
     v[0] = .signalingNaN
     XCTAssertEqual(try first(v)?.contains("row 0, column 0"), true)
+    // Large outputs are scanned in chunks at once: the first bad value of the first flagged chunk wins.
+    var big = [Float](repeating: 0.5, count: 9 << 20)
+    XCTAssertNil(try first(big))
+    big[big.count - 1] = .nan
+    big[(5 << 20) + 3] = .infinity
+    XCTAssertEqual(try first(big)?.contains("row \(((5 << 20) + 3) / 1000), column \(((5 << 20) + 3) % 1000)"), true)
+    big[(1 << 20) + 7] = .nan
+    XCTAssertEqual(try first(big)?.contains("row \(((1 << 20) + 7) / 1000), column \(((1 << 20) + 7) % 1000)"), true)
     let d: [Double] = [0, 1, 2, -.infinity, .nan]
     XCTAssertThrowsError(try d.withUnsafeBufferPointer {
       try NPY.checkOutputFinite($0, path: "k.npy", rowLength: 1, precision: "float64")

@@ -19,7 +19,7 @@ from .selection import select
 from .training import train
 from .weights import load_weights, save_weights
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = ["NTKitError", "Model", "forward", "jacobian", "ntk", "collective_variables", "select", "train",
            "load_weights", "save_weights", "from_flax", "__version__"]
