@@ -96,25 +96,66 @@ size_t ntk_fused_gram_scratch_f32(const ntk_fused_layer_f32 *layers, size_t coun
   return most;
 }
 
-// Packs rows [0, n) of x (row stride k) as [k][w], rows n..w-1 zero.
-// Eight columns of the panel at a time: reads stay within eight cache lines
-// per source row, writes run contiguously.
-static void pack_panel(const float *x, size_t k, size_t n, size_t w, float *dst) {
-  size_t p0 = 0;
-  for (; p0 + 8 <= k; p0 += 8) {
-    for (size_t r = 0; r < w; r++) {
-      if (r < n) {
-        const float *src = x + r * k + p0;
-        float *d = dst + p0 * w + r;
-        d[0] = src[0]; d[w] = src[1]; d[2 * w] = src[2]; d[3 * w] = src[3];
-        d[4 * w] = src[4]; d[5 * w] = src[5]; d[6 * w] = src[6]; d[7 * w] = src[7];
-      } else {
-        for (size_t q = 0; q < 8; q++) dst[(p0 + q) * w + r] = 0;
-      }
-    }
+// Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
+// in all) as [kc][w], rows past n zero: w source streams read in step,
+// the destination written contiguously.
+static void pack_chunk_scalar(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc,
+                              float *dst) {
+  const float *src[32];
+  size_t live = n > r0 ? (n - r0 < w ? n - r0 : w) : 0;
+  for (size_t r = 0; r < live; r++) src[r] = x + (r0 + r) * ld + p0;
+  for (size_t p = 0; p < kc; p++) {
+    float *d = dst + p * w;
+    for (size_t r = 0; r < live; r++) d[r] = src[r][p];
+    for (size_t r = live; r < w; r++) d[r] = 0;
   }
-  for (size_t p = p0; p < k; p++)
-    for (size_t r = 0; r < w; r++) dst[p * w + r] = r < n ? x[r * k + p] : 0;
+}
+
+#ifdef NTK_X86
+// pack_chunk for w whole rows (w a multiple of 8): 8 × 8 blocks transposed
+// in registers, each source row read as a contiguous stream.
+__attribute__((target("avx2"))) static void pack_chunk_avx2(const float *x, size_t ld, size_t r0, size_t w, size_t p0,
+                                                            size_t kc, float *dst) {
+  for (size_t rb = 0; rb < w; rb += 8) {
+    const float *s = x + (r0 + rb) * ld + p0;
+    size_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      __m256 a0 = _mm256_loadu_ps(s + p), a1 = _mm256_loadu_ps(s + ld + p);
+      __m256 a2 = _mm256_loadu_ps(s + 2 * ld + p), a3 = _mm256_loadu_ps(s + 3 * ld + p);
+      __m256 a4 = _mm256_loadu_ps(s + 4 * ld + p), a5 = _mm256_loadu_ps(s + 5 * ld + p);
+      __m256 a6 = _mm256_loadu_ps(s + 6 * ld + p), a7 = _mm256_loadu_ps(s + 7 * ld + p);
+      __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+      __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+      __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
+      __m256 t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
+      __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float *d = dst + p * w + rb;
+      _mm256_storeu_ps(d + 0 * w, _mm256_permute2f128_ps(u0, u4, 0x20));
+      _mm256_storeu_ps(d + 1 * w, _mm256_permute2f128_ps(u1, u5, 0x20));
+      _mm256_storeu_ps(d + 2 * w, _mm256_permute2f128_ps(u2, u6, 0x20));
+      _mm256_storeu_ps(d + 3 * w, _mm256_permute2f128_ps(u3, u7, 0x20));
+      _mm256_storeu_ps(d + 4 * w, _mm256_permute2f128_ps(u0, u4, 0x31));
+      _mm256_storeu_ps(d + 5 * w, _mm256_permute2f128_ps(u1, u5, 0x31));
+      _mm256_storeu_ps(d + 6 * w, _mm256_permute2f128_ps(u2, u6, 0x31));
+      _mm256_storeu_ps(d + 7 * w, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    for (; p < kc; p++)
+      for (size_t r = 0; r < 8; r++) dst[p * w + rb + r] = s[r * ld + p];
+  }
+}
+#endif
+
+static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
+#ifdef NTK_X86
+  if (ntk_isa_get() >= NTK_ISA_AVX2 && w % 8 == 0 && n >= r0 + w) {
+    pack_chunk_avx2(x, ld, r0, w, p0, kc, dst);
+    return;
+  }
+#endif
+  pack_chunk_scalar(x, ld, n, r0, w, p0, kc, dst);
 }
 
 // Packs samples [s0, s0+n) of every layer (a then g) into panels of w samples:
@@ -127,9 +168,9 @@ static void pack_block(const ntk_fused_layer_f32 *layers, size_t count, int seco
     for (size_t l = 0; l < count; l++) {
       const ntk_fused_layer_f32 *L = &layers[l];
       const float *a = second ? L->a2 : L->a1, *g = second ? L->g2 : L->g1;
-      pack_panel(a + (s0 + q * w) * L->ka, L->ka, rows, w, panel);
+      pack_chunk(a + (s0 + q * w) * L->ka, L->ka, rows, 0, w, 0, L->ka, panel);
       panel += L->ka * w;
-      pack_panel(g + (s0 + q * w) * L->kg, L->kg, rows, w, panel);
+      pack_chunk(g + (s0 + q * w) * L->kg, L->kg, rows, 0, w, 0, L->kg, panel);
       panel += L->kg * w;
     }
   }
@@ -445,68 +486,6 @@ static dot_fn pick_dot(int isa) {
 #endif
   (void)isa;
   return dot_portable_call;
-}
-
-// Packs rows [r0, r0 + w) × values [p0, p0 + kc) of x (row stride ld, n rows
-// in all) as [kc][w], rows past n zero: w source streams read in step,
-// the destination written contiguously.
-static void pack_chunk_scalar(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc,
-                              float *dst) {
-  const float *src[32];
-  size_t live = n > r0 ? (n - r0 < w ? n - r0 : w) : 0;
-  for (size_t r = 0; r < live; r++) src[r] = x + (r0 + r) * ld + p0;
-  for (size_t p = 0; p < kc; p++) {
-    float *d = dst + p * w;
-    for (size_t r = 0; r < live; r++) d[r] = src[r][p];
-    for (size_t r = live; r < w; r++) d[r] = 0;
-  }
-}
-
-#ifdef NTK_X86
-// pack_chunk for w whole rows (w a multiple of 8): 8 × 8 blocks transposed
-// in registers, each source row read as a contiguous stream.
-__attribute__((target("avx2"))) static void pack_chunk_avx2(const float *x, size_t ld, size_t r0, size_t w, size_t p0,
-                                                            size_t kc, float *dst) {
-  for (size_t rb = 0; rb < w; rb += 8) {
-    const float *s = x + (r0 + rb) * ld + p0;
-    size_t p = 0;
-    for (; p + 8 <= kc; p += 8) {
-      __m256 a0 = _mm256_loadu_ps(s + p), a1 = _mm256_loadu_ps(s + ld + p);
-      __m256 a2 = _mm256_loadu_ps(s + 2 * ld + p), a3 = _mm256_loadu_ps(s + 3 * ld + p);
-      __m256 a4 = _mm256_loadu_ps(s + 4 * ld + p), a5 = _mm256_loadu_ps(s + 5 * ld + p);
-      __m256 a6 = _mm256_loadu_ps(s + 6 * ld + p), a7 = _mm256_loadu_ps(s + 7 * ld + p);
-      __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
-      __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
-      __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
-      __m256 t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
-      __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-      __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-      __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-      __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-      float *d = dst + p * w + rb;
-      _mm256_storeu_ps(d + 0 * w, _mm256_permute2f128_ps(u0, u4, 0x20));
-      _mm256_storeu_ps(d + 1 * w, _mm256_permute2f128_ps(u1, u5, 0x20));
-      _mm256_storeu_ps(d + 2 * w, _mm256_permute2f128_ps(u2, u6, 0x20));
-      _mm256_storeu_ps(d + 3 * w, _mm256_permute2f128_ps(u3, u7, 0x20));
-      _mm256_storeu_ps(d + 4 * w, _mm256_permute2f128_ps(u0, u4, 0x31));
-      _mm256_storeu_ps(d + 5 * w, _mm256_permute2f128_ps(u1, u5, 0x31));
-      _mm256_storeu_ps(d + 6 * w, _mm256_permute2f128_ps(u2, u6, 0x31));
-      _mm256_storeu_ps(d + 7 * w, _mm256_permute2f128_ps(u3, u7, 0x31));
-    }
-    for (; p < kc; p++)
-      for (size_t r = 0; r < 8; r++) dst[p * w + rb + r] = s[r * ld + p];
-  }
-}
-#endif
-
-static void pack_chunk(const float *x, size_t ld, size_t n, size_t r0, size_t w, size_t p0, size_t kc, float *dst) {
-#ifdef NTK_X86
-  if (ntk_isa_get() >= NTK_ISA_AVX2 && w % 8 == 0 && n >= r0 + w) {
-    pack_chunk_avx2(x, ld, r0, w, p0, kc, dst);
-    return;
-  }
-#endif
-  pack_chunk_scalar(x, ld, n, r0, w, p0, kc, dst);
 }
 
 // Columns per block: the block's chunk takes half the L2 (Zen 3: 512 KiB ->
