@@ -76,48 +76,30 @@ DEFINE_BLOCK(6, 1)
 DEFINE_BLOCK(3, 1)
 DEFINE_BLOCK(1, 1)
 
-// Every patch row of one channel strip of output a, the first block also
-// summing the bias part (b: its destination, or NULL).
-// Wide (AVX-512: 32 registers): strips of 32 channels, blocks of 9 (a whole
-// 3 × 3 single-channel kernel), 8, 4 and 1 rows: up to 18 + 2 accumulators.
-#define STRIP_WIDE()                                                                                        \
+// Every patch row of one channel strip (NV vectors of 16) of output a: a
+// 3 × 3 single-channel kernel (patch 9) in one block, else blocks of MID,
+// SMALL and 1 rows; the first block also sums the bias part (into `bias`, or
+// not when NULL). Wide (AVX-512, 32 registers): NV 2, blocks of 8 and 4 (up
+// to 18 + 2 accumulators); narrow (AVX2, 16 registers): NV 1, blocks of 6 and
+// 3 (at most 12 + 2 accumulators as ymm pairs, no spills).
+#define STRIP(NV, MID, SMALL)                                                                               \
   do {                                                                                                      \
     size_t k0 = 0;                                                                                          \
     float *b = bias;                                                                                        \
     if (patch == 9) {                                                                                       \
-      block_9_2(xs, patch, ga + c0, out_c, positions, os + a * out_c + c0, ldo, alpha, b, bias_scale);       \
+      block_9_##NV(xs, patch, ga + c0, out_c, positions, os + a * out_c + c0, ldo, alpha, b, bias_scale);    \
       k0 = 9;                                                                                               \
       b = 0;                                                                                                \
     }                                                                                                       \
-    for (; k0 + 8 <= patch; k0 += 8, b = 0)                                                                 \
-      block_8_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
-    for (; k0 + 4 <= patch; k0 += 4, b = 0)                                                                 \
-      block_4_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
+    for (; k0 + MID <= patch; k0 += MID, b = 0)                                                             \
+      block_##MID##_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, \
+                         b, bias_scale);                                                                    \
+    for (; k0 + SMALL <= patch; k0 += SMALL, b = 0)                                                         \
+      block_##SMALL##_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo,   \
+                           alpha, b, bias_scale);                                                           \
     for (; k0 < patch; k0++, b = 0)                                                                         \
-      block_1_2(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
-  } while (0)
-// Narrow (AVX2: 16 registers): strips of 16 channels, blocks of 6, 3 and 1
-// rows: at most 12 + 2 accumulators (as ymm pairs), no spills.
-#define STRIP_NARROW()                                                                                      \
-  do {                                                                                                      \
-    size_t k0 = 0;                                                                                          \
-    float *b = bias;                                                                                        \
-    if (patch == 9) {                                                                                       \
-      block_9_1(xs, patch, ga + c0, out_c, positions, os + a * out_c + c0, ldo, alpha, b, bias_scale);       \
-      k0 = 9;                                                                                               \
-    }                                                                                                       \
-    for (; k0 + 6 <= patch; k0 += 6, b = 0)                                                                 \
-      block_6_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
-    for (; k0 + 3 <= patch; k0 += 3, b = 0)                                                                 \
-      block_3_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
-    for (; k0 < patch; k0++, b = 0)                                                                         \
-      block_1_1(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b,    \
-                bias_scale);                                                                                \
+      block_1_##NV(xs + k0, patch, ga + c0, out_c, positions, os + k0 * ldo + a * out_c + c0, ldo, alpha, b, \
+                   bias_scale);                                                                             \
   } while (0)
 
 NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, float *out, size_t ld_out, size_t n,
@@ -136,12 +118,12 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
       if (wide) {
         for (; c0 + 32 <= out_c; c0 += 32) {
           float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
-          STRIP_WIDE();
+          STRIP(2, 8, 4);
         }
       }
       for (; c0 + 16 <= out_c; c0 += 16) {
         float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
-        STRIP_NARROW();
+        STRIP(1, 6, 3);
       }
     }
   }
@@ -181,19 +163,13 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
     }                                                                                                    \
   } while (0)
 
-// Wide (AVX-512): 4 positions × NV vectors; narrow (AVX2, baseline): 6
-// positions × 16 channels, 12 ymm accumulators (no spills).
-#define TAP_STRIP(NV)                                                                                    \
+// Blocks of OB positions × NV vectors: wide (AVX-512) 4 × 2 or 4 × 1; narrow
+// (AVX2, baseline) 6 × 1, 12 ymm accumulators (no spills).
+#define TAP_STRIP(OB, NV)                                                                                \
   do {                                                                                                   \
     int ox = 0;                                                                                          \
-    for (; ox + 4 <= out_w; ox += 4) TAP_BLOCK(4, NV);                                                   \
+    for (; ox + OB <= out_w; ox += OB) TAP_BLOCK(OB, NV);                                                \
     for (; ox < out_w; ox++) TAP_BLOCK(1, NV);                                                           \
-  } while (0)
-#define TAP_STRIP_NARROW()                                                                               \
-  do {                                                                                                   \
-    int ox = 0;                                                                                          \
-    for (; ox + 6 <= out_w; ox += 6) TAP_BLOCK(6, 1);                                                    \
-    for (; ox < out_w; ox++) TAP_BLOCK(1, 1);                                                            \
   } while (0)
 
 NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, float *image, size_t count, int in_h,
@@ -218,18 +194,18 @@ NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, fl
             for (; c0 + 32 <= in_c; c0 += 32) {
               const float *wr = tap + c0;
               float *dst = row + c0;
-              TAP_STRIP(2);
+              TAP_STRIP(4, 2);
             }
             for (; c0 + 16 <= in_c; c0 += 16) {
               const float *wr = tap + c0;
               float *dst = row + c0;
-              TAP_STRIP(1);
+              TAP_STRIP(4, 1);
             }
           }
           for (; c0 + 16 <= in_c; c0 += 16) {
             const float *wr = tap + c0;
             float *dst = row + c0;
-            TAP_STRIP_NARROW();
+            TAP_STRIP(6, 1);
           }
         }
       }
