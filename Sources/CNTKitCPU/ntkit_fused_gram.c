@@ -176,6 +176,22 @@ static void pack_block(const ntk_fused_layer_f32 *layers, size_t count, int seco
   }
 }
 
+// A micro-kernel's two dot products for layer L, sa = <a> and sg = <g>: rows
+// from the packed panel ap (then advanced past the layer) or, with ap NULL,
+// MR rows i.. of a1/g1 in place; columns from the packed panel bp (advanced).
+#define LAYER_DOTS(DOT)                                                   \
+  do {                                                                    \
+    if (ap) {                                                             \
+      DOT(ap, 1, MR, bp, L->ka, sa);                                      \
+      DOT(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);            \
+      ap += (L->ka + L->kg) * MR;                                         \
+    } else {                                                              \
+      DOT(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);                    \
+      DOT(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);       \
+    }                                                                     \
+    bp += (L->ka + L->kg) * NR;                                           \
+  } while (0)
+
 // MARK: - Portable micro-kernel (4 × 8, fmaf)
 
 // res (MR × NR) = the k-term products of a row and a column micro-panel,
@@ -197,15 +213,7 @@ static void micro_portable(const ntk_fused_layer_f32 *layers, size_t count, cons
   for (int e = 0; e < MR * NR; e++) o[e] = 0;
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    if (ap) {
-      dot_portable(ap, 1, MR, bp, L->ka, sa);
-      dot_portable(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
-      ap += (L->ka + L->kg) * MR;
-    } else {
-      dot_portable(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
-      dot_portable(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
-    }
-    bp += (L->ka + L->kg) * NR;
+    LAYER_DOTS(dot_portable);
     for (int e = 0; e < MR * NR; e++) o[e] = fmaf(fmaf(L->scale, sa[e], L->c), sg[e], o[e]);
   }
   memcpy(acc, o, sizeof o);
@@ -246,15 +254,7 @@ micro_avx2(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, siz
   for (int e = 0; e < MR * NR; e += 8) _mm256_store_ps(acc + e, _mm256_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    if (ap) {
-      dot_avx2(ap, 1, MR, bp, L->ka, sa);
-      dot_avx2(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
-      ap += (L->ka + L->kg) * MR;
-    } else {
-      dot_avx2(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
-      dot_avx2(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
-    }
-    bp += (L->ka + L->kg) * NR;
+    LAYER_DOTS(dot_avx2);
     __m256 s = _mm256_set1_ps(L->scale), c = _mm256_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 8) {
       __m256 t = _mm256_fmadd_ps(s, _mm256_load_ps(sa + e), c);
@@ -300,15 +300,7 @@ micro_avx512(const ntk_fused_layer_f32 *layers, size_t count, const float *ap, s
   for (int e = 0; e < MR * NR; e += 16) _mm512_store_ps(acc + e, _mm512_setzero_ps());
   for (size_t l = 0; l < count; l++) {
     const ntk_fused_layer_f32 *L = &layers[l];
-    if (ap) {
-      dot_avx512(ap, 1, MR, bp, L->ka, sa);
-      dot_avx512(ap + L->ka * MR, 1, MR, bp + L->ka * NR, L->kg, sg);
-      ap += (L->ka + L->kg) * MR;
-    } else {
-      dot_avx512(L->a1 + i * L->ka, L->ka, 1, bp, L->ka, sa);
-      dot_avx512(L->g1 + i * L->kg, L->kg, 1, bp + L->ka * NR, L->kg, sg);
-    }
-    bp += (L->ka + L->kg) * NR;
+    LAYER_DOTS(dot_avx512);
     __m512 s = _mm512_set1_ps(L->scale), c = _mm512_set1_ps(L->c);
     for (int e = 0; e < MR * NR; e += 16) {
       __m512 t = _mm512_fmadd_ps(s, _mm512_load_ps(sa + e), c);
