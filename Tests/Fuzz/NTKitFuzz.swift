@@ -53,6 +53,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     case .npy:
       let a = try NPY.read(path)
       _ = a.floats().count
+      _ = try NPY.readTensor(path).rowLength
     case .safetensors:
       _ = try Safetensors.read(path).count
     case .spec:

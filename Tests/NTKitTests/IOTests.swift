@@ -215,6 +215,31 @@ final class IOTests: XCTestCase {
     assertError(try NPY.read(path).int64s(), contains: ["lab.npy", "element 2", "2.5", "integer"])
   }
 
+  /// `readTensor` (float32 straight into the tensor, other dtypes through
+  /// `read`) gives the same values as `read(_:).tensor()` and the same errors.
+  func testNPYReadTensorMatchesRead() throws {
+    let good = npyBytes(descr: "<f4", shape: "(2, 3)", payload: le([Float]([1, -2, 3.5, 0, 7, -0.25])))
+    let f4 = try write("t4.npy", good)
+    XCTAssertEqual(try NPY.readTensor(f4), try NPY.read(f4).tensor())
+    XCTAssertEqual(try NPY.readTensor(f4).shape, [2, 3])
+    let u1 = try write("tu1.npy", npyBytes(descr: "|u1", shape: "(3,)", payload: [0, 128, 255]))
+    XCTAssertEqual(try NPY.readTensor(u1), try NPY.read(u1).tensor())
+    let bad: [(String, [UInt8])] = [
+      ("rt-trunc.npy", Array(good.dropLast(3))),
+      ("rt-huge.npy", npyBytes(descr: "<f4", shape: "(1000000, 1000000)", payload: le([Float(1)]))),
+      ("rt-fort.npy", npyBytes(descr: "<f4", shape: "(2, 3)", fortran: true, payload: le([Float](repeating: 1, count: 6)))),
+      ("rt-short.npy", Array(good.prefix(7))),
+    ]
+    for (name, bytes) in bad {
+      let path = try write(name, bytes)
+      var expected = "", found = ""
+      do { _ = try NPY.read(path) } catch { expected = "\(error)" }
+      do { _ = try NPY.readTensor(path) } catch { found = "\(error)" }
+      XCTAssertFalse(expected.isEmpty, name)
+      XCTAssertEqual(found, expected, name)
+    }
+  }
+
   func testNPYBadInputs() throws {
     let good = npyBytes(descr: "<f4", shape: "(2, 2)", payload: le([Float](repeating: 1, count: 4)))
     let trunc = try write("trunc.npy", Array(good.dropLast(3)))
