@@ -173,7 +173,8 @@ final class ABIOptions {
     let name = try string("device", default: d)
     let choice = try DeviceChoice(parsing: name)
     var collected: [String] = []
-    let device = try DeviceSelector.make(choice) { collected.append($0) }
+    // Always enumerate under auto: the Python package's first auto call loads PoCL before TensorFlow can.
+    let device = try DeviceSelector.make(choice, enumerateAlways: true) { collected.append($0) }
     warnings += collected
     return (device, choice == .auto)
   }

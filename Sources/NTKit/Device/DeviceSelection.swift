@@ -57,11 +57,16 @@ public enum DeviceChoice: Sendable, Equatable, CustomStringConvertible {
 public enum DeviceSelector {
   /// The device for `choice`. `platforms` replaces OpenCL enumeration (tests
   /// pass `[]` to simulate a machine without OpenCL); nil enumerates.
+  /// `enumerateAlways`: `auto` loads the platforms even where no GPU device
+  /// node exists (the Python package needs PoCL loaded by its first `auto`
+  /// call, before TensorFlow's LLVM; see python/ntkit/_lib.py).
   public static func make(
     _ choice: DeviceChoice, platforms: [DeviceInfo]? = nil, options: OpenCLOptions = OpenCLOptions(),
-    warn: (String) -> Void
+    enumerateAlways: Bool = false, warn: (String) -> Void
   ) throws -> any ComputeDevice {
-    if choice == .cpu || (choice == .auto && platforms == nil && noGPUPossible()) { return CPUDevice.shared }
+    if choice == .cpu || (choice == .auto && platforms == nil && !enumerateAlways && noGPUPossible()) {
+      return CPUDevice.shared
+    }
     let (devices, failure) = platforms.map { ($0, nil) } ?? enumerate()
     switch choice {
     case .cpu:
@@ -185,11 +190,10 @@ public enum DeviceSelector {
   /// `choice` needs them, so that loading the platforms (PoCL loads LLVM:
   /// 20–50 ms) overlaps the caller's own start-up (reading the model and
   /// inputs). The next `make(.auto)`, `make(.opencl…)`, `listAll()` or
-  /// `autoChoice()` takes its result. Call
-  /// it only once the OpenCL environment (`OCL_ICD_VENDORS`, `POCL_*`) is
-  /// final, and `endProbe()` before the process exits (a driver still
-  /// loading while exit handlers run can crash); a second call while one is
-  /// pending does nothing.
+  /// `autoChoice()` takes its result. Call it only once the OpenCL
+  /// environment (`OCL_ICD_VENDORS`, `POCL_*`) is final, and `endProbe()`
+  /// before the process exits (a driver still loading while exit handlers run
+  /// can crash); a second call while one is pending does nothing.
   public static func beginProbe(for choice: DeviceChoice) {
     if choice == .cpu || (choice == .auto && noGPUPossible()) { return }
     PendingProbe.start()
@@ -219,7 +223,7 @@ public enum DeviceSelector {
   }
 }
 
-/// The one enumeration `DeviceSelector.beginProbe()` started, if any.
+/// The one enumeration `DeviceSelector.beginProbe(for:)` started, if any.
 private final class PendingProbe: @unchecked Sendable {
   private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
     let p = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
