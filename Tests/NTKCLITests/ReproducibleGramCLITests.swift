@@ -4,8 +4,9 @@ import XCTest
 
 /// `ntk gram` gives byte-identical Θ whatever the instruction set
 /// (NTKIT_ISA) and worker count (NTKIT_THREADS), and `ntk stats` identical
-/// output across instruction sets: the fused structured kernel has a fixed
-/// reduction order. Each run is a separate process.
+/// output across instruction sets: the fused structured kernel and the
+/// explicit (conv) Gram kernel have fixed reduction orders. Each run is a
+/// separate process.
 final class ReproducibleGramCLITests: XCTestCase {
   var dir = ""
   override func setUp() { dir = NTKBinary.tempDirectory() }
@@ -61,6 +62,13 @@ final class ReproducibleGramCLITests: XCTestCase {
 
   func testDenseMNISTGramAndStatsIdenticalAcrossISAAndThreads() throws {
     try checkIdentical(model: "mnist_dense_784_128_128_10.model.json", rows: 75, features: 784)
+  }
+
+  /// A conv net (Table A1): explicit Gram blocks, conv features, input
+  /// cotangent and pooling all fixed-order (release builds also take the
+  /// forward products off OpenBLAS: then Θ is the same bits on any CPU).
+  func testConvGramIdenticalAcrossISAAndThreads() throws {
+    try checkIdentical(model: "conv_mnist.model.json", rows: 12, features: 784)
   }
 
   func testFuelGramIdenticalAcrossISAAndThreadsWithSmallTiles() throws {

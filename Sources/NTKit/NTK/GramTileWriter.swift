@@ -25,6 +25,9 @@ final class GramTileWriter<T: DeviceScalar> {
   let tile: DeviceBuffer<T>?
   let kernels: CPUDevice?
   let fusedLayers: [GramPlan.Layer]
+  /// Float32 trace mode on the CPU: the fixed-order host kernels compute
+  /// every Gram block (structured layers fused, explicit ones chunked).
+  let hostKernels: Bool
   let useFused: Bool
   /// Some layer goes through explicit Jacobian blocks (Φ₁Φ₂ᵀ products).
   let hasExplicit: Bool
@@ -57,7 +60,8 @@ final class GramTileWriter<T: DeviceScalar> {
     outBuffer = hostOutput ? DeviceBuffer(count: output.count, handle: nil, hostPointer: output.baseAddress!) : nil
     fusedLayers = store.layers.filter { $0.strategy == .structured }
     hasExplicit = store.layers.contains { $0.strategy == .explicit }
-    useFused = kernels != nil && T.self == Float.self && mode == .trace && !fusedLayers.isEmpty
+    hostKernels = kernels != nil && T.self == Float.self && mode == .trace
+    useFused = hostKernels && !fusedLayers.isEmpty
     mirrorsItself = useFused && symmetric && fusedLayers.count == store.layers.count && hostOutput
   }
 
@@ -164,7 +168,7 @@ final class GramTileWriter<T: DeviceScalar> {
           out: out, ldo: ldo))
       case .explicit:
         let k = mode == .trace ? outputs * a.parameterCount : a.parameterCount
-        if fused, let kernels {
+        if hostKernels, let kernels {
           // Float32 trace mode on the CPU: the fixed-order kernel (diagonal tiles: upper triangle).
           func fp(_ b: DeviceBuffer<T>, _ offset: Int) -> UnsafePointer<Float> {
             UnsafeRawPointer(b.hostPointer! + offset).assumingMemoryBound(to: Float.self)

@@ -100,13 +100,15 @@ public enum NTKGram {
       // Feature blocks one per core where the device takes concurrent calls.
       propagators: device.capabilities.concurrentCalls ? CPUThreads.count : 1))
 
-    // A net of structured layers only on the fused path is fixed-order end
-    // to end: features too (explicit layers, convolutions, go through BLAS,
-    // so their results stay specific to the CPU's BLAS kernels anyway).
+    // On the fused path (CPU, float32, trace) every Gram block is fixed-order
+    // (structured layers in the fused kernel, explicit ones, convolutions, in
+    // ntk_explicit_gram_f32), and so are the features: forward and backward
+    // products through the fixed-order GEMM, the conv features, input
+    // cotangent and pooling in C. Θ is then the same bits on every CPU.
     // Debug builds compile the C kernels unoptimised: there BLAS computes the
-    // features (the same bits across NTKIT_ISA and NTKIT_THREADS on one CPU,
+    // products (the same bits across NTKIT_ISA and NTKIT_THREADS on one CPU,
     // not across CPUs), so that a debug Gram stays quick enough to interrupt.
-    let fixedOrder = fused && plan.layers.allSatisfy { $0.strategy == .structured } && ntk_cpu_kernels_optimized() != 0
+    let fixedOrder = fused && ntk_cpu_kernels_optimized() != 0
     let store = try GramFeatureStore<T>(network: network, parameters: parameters, plan: plan, memory: memory,
                                         inputs1: inputs1, inputs2: inputs2, device: device,
                                         fixedOrderProducts: fixedOrder)
