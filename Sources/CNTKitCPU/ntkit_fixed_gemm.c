@@ -65,7 +65,9 @@ block512(int R, int V, size_t k, float alpha, const float *a, size_t lda, const 
     }
 }
 
-// Rows in fours (then one by one), columns in 64s, then 16s, then a masked rest.
+// Rows in fours (then one by one), columns in WIDE vectors (AVX-512: 64),
+// then pairs (32: a conv layer's channels), then single vectors, then a
+// masked rest.
 #define FIXED_BLOCKED(BLOCK, LANES, WIDE, MASKTYPE, MASKOF, FULL)                                       \
   for (size_t i = 0; i < m;) {                                                                        \
     int rows = m - i >= 4 ? 4 : 1;                                                                    \
@@ -73,6 +75,9 @@ block512(int R, int V, size_t k, float alpha, const float *a, size_t lda, const 
     for (; j + WIDE * LANES <= n; j += WIDE * LANES)                                                  \
       if (rows == 4) BLOCK(4, WIDE, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL); \
       else BLOCK(1, WIDE, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL);        \
+    for (; WIDE > 2 && j + 2 * LANES <= n; j += 2 * LANES)                                            \
+      if (rows == 4) BLOCK(4, 2, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL); \
+      else BLOCK(1, 2, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL);           \
     for (; j + LANES <= n; j += LANES)                                                                \
       if (rows == 4) BLOCK(4, 1, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL); \
       else BLOCK(1, 1, k, alpha, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, FULL);           \

@@ -21,7 +21,8 @@ extension CPUDevice {
       ldb = op.n
     }
     defer { transposed?.deallocate() }
-    let workers = op.flops >= 1e7 ? CPUThreads.count : 1
+    // One level of parallelism: inside a worker (a propagator per core) the rows stay on this thread.
+    let workers = op.flops >= 1e7 && !ParallelRegion.isInside ? CPUThreads.count : 1
     let chunk = (op.m + workers - 1) / workers
     let run: (Int) -> Void = { w in
       let r0 = w * chunk

@@ -28,14 +28,36 @@ final class Propagator<T: DeviceScalar> {
   /// float32 (`CPUDevice.gemmFixedOrder`) instead of BLAS, whose kernels
   /// differ per CPU: the NTK's features are then the same bits everywhere.
   var fixedOrderProducts = false
+  /// Transposed layer kernels for fixed-order backward products, by offset in `parameters`.
+  private var transposedKernels: [Int: DeviceBuffer<Float>] = [:]
 
   /// A forward/backward product: fixed-order when asked for and possible.
   private func product(_ op: GemmOp<T>) throws {
     if fixedOrderProducts, T.self == Float.self, let cpu = device.fusedKernels, !op.transA, op.beta == 0 {
-      cpu.gemmFixedOrder(unsafeBitCast(op, to: GemmOp<Float>.self))
+      var f = unsafeBitCast(op, to: GemmOp<Float>.self)
+      if f.transB {
+        // A backward product by a layer's kernel: its transpose, made once per propagator.
+        f.b = try transposedKernel(f.b, rows: f.n, columns: f.k, ld: f.ldb, on: cpu)
+        f.ldb = f.n
+        f.transB = false
+      }
+      cpu.gemmFixedOrder(f)
     } else {
       try device.gemm(op)
     }
+  }
+
+  /// Bᵀ (columns × rows) of the rows × columns block of `parameters` at
+  /// `b` (row stride ld), cached by offset: the parameters do not change
+  /// while a propagator computes NTK features.
+  private func transposedKernel(_ b: BufferView<Float>, rows: Int, columns: Int, ld: Int,
+                                on cpu: CPUDevice) throws -> BufferView<Float> {
+    if let cached = transposedKernels[b.offset] { return cached.view }
+    let t = try cpu.makeBuffer(Float.self, count: rows * columns)
+    let src = b.buffer.hostPointer! + b.offset, dst = t.hostPointer!
+    for j in 0..<rows { for p in 0..<columns { dst[p * rows + j] = src[j * ld + p] } }
+    transposedKernels[b.offset] = t
+    return t.view
   }
 
   /// Bytes this propagator allocates per sample of capacity (for budgeting).
