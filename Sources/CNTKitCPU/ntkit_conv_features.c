@@ -115,11 +115,9 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
     for (size_t a = 0; a < m; a++) {
       const float *ga = gs + a * positions * out_c;
       size_t c0 = 0;
-      if (wide) {
-        for (; c0 + 32 <= out_c; c0 += 32) {
-          float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
-          STRIP(2, 8, 4);
-        }
+      for (; wide && c0 + 32 <= out_c; c0 += 32) {
+        float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
+        STRIP(2, 8, 4);
       }
       for (; c0 + 16 <= out_c; c0 += 16) {
         float *bias = with_bias ? os + patch * ldo + a * out_c + c0 : 0;
@@ -163,8 +161,8 @@ NTK_CLONES void ntk_conv_trace_features_f32(const float *x, const float *g, floa
     }                                                                                                    \
   } while (0)
 
-// Blocks of OB positions × NV vectors: wide (AVX-512) 4 × 2 or 4 × 1; narrow
-// (AVX2, baseline) 6 × 1, 12 ymm accumulators (no spills).
+// Blocks of OB positions × NV vectors: wide (AVX-512) 4 × 2 for strips of 32
+// channels; otherwise 6 × 1 (AVX2: 12 ymm accumulators, no spills).
 #define TAP_STRIP(OB, NV)                                                                                \
   do {                                                                                                   \
     int ox = 0;                                                                                          \
@@ -190,17 +188,10 @@ NTK_CLONES void ntk_conv_input_cotangent_f32(const float *g, const float *wt, fl
         for (int kx = 0; kx < kw; kx++) {
           const float *tap = wt + ((size_t)(ky * kw + kx) * out_c) * in_c;
           int c0 = 0;
-          if (wide) {
-            for (; c0 + 32 <= in_c; c0 += 32) {
-              const float *wr = tap + c0;
-              float *dst = row + c0;
-              TAP_STRIP(4, 2);
-            }
-            for (; c0 + 16 <= in_c; c0 += 16) {
-              const float *wr = tap + c0;
-              float *dst = row + c0;
-              TAP_STRIP(4, 1);
-            }
+          for (; wide && c0 + 32 <= in_c; c0 += 32) {
+            const float *wr = tap + c0;
+            float *dst = row + c0;
+            TAP_STRIP(4, 2);
           }
           for (; c0 + 16 <= in_c; c0 += 16) {
             const float *wr = tap + c0;
